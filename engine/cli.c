@@ -1,0 +1,359 @@
+/* cli.c - bourse: the operator's command line.
+ *   bourse status   segment header, engine, rings with positions, readers and lag
+ *   bourse ping     round trips of echo commands through the engine
+ *   bourse watch    prints events as JSON lines as they are published */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "clock.h"
+#include "idle.h"
+#include "proc.h"
+#include "registry.h"
+#include "shm.h"
+#include "version.h"
+
+static atomic_bool stop_requested; /* for the signal handler of watch */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store_explicit(&stop_requested, true, memory_order_relaxed);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: bourse [-i INSTANCE] COMMAND [ARGS]\n"
+          "  status              show the segment, engine, command rings and event-log readers\n"
+          "  ping [-n COUNT]     send echo commands and print their round-trip times\n"
+          "  watch [-n COUNT]    print events as JSON lines (Ctrl-C to stop)\n"
+          "  -i, --instance NAME instance (default: $BOURSE_ENGINE_INSTANCE or 'default')\n"
+          "  -h, --help          this text;  -V, --version  the version\n",
+          f);
+}
+
+static const char *state_name(uint32_t st)
+{
+    switch (st) {
+    case SHM_STATE_INIT: return "starting";
+    case SHM_STATE_READY: return "running";
+    case SHM_STATE_STOPPED: return "stopped";
+    }
+    return "unknown";
+}
+
+static const char *lease_name(unsigned st)
+{
+    static const char *const names[] = {"free", "claiming", "active", "closing"};
+    return st < 4 ? names[st] : "?";
+}
+
+static void fmt_age(char *buf, size_t n, uint64_t now_ns, uint64_t then_ns)
+{
+    if (then_ns == 0 || then_ns > now_ns) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    uint64_t ms = (now_ns - then_ns) / 1000000u;
+    if (ms < 10000)
+        snprintf(buf, n, "%" PRIu64 " ms", ms);
+    else
+        snprintf(buf, n, "%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s", ms / 3600000, ms / 60000 % 60,
+                 ms / 1000 % 60);
+}
+
+static int cmd_status(const char *instance)
+{
+    shm_t *s;
+    err_t err = {0};
+    if (shm_inspect(&s, instance, &err) < 0) {
+        fprintf(stderr, "bourse status: %s\n", err.msg);
+        return 1;
+    }
+    const shm_header_t *h = s->hdr;
+    const shm_engine_stats_t *st = shm_engine_stats(s);
+    uint32_t state = atomic_load_explicit(&h->state, memory_order_acquire);
+    bool alive = proc_alive(h->owner_pid, h->owner_start_time);
+    uint64_t now = clock_realtime_ns();
+    char up[32], beat[32];
+    fmt_age(up, sizeof(up), now, h->created_ns);
+    fmt_age(beat, sizeof(beat), now, atomic_load_explicit(&st->heartbeat_ns, memory_order_relaxed));
+
+    printf("instance   %s  (%s, %.1f MiB, layout v%" PRIu32 ", generation %" PRIu64 ")\n", s->instance,
+           s->path, (double)s->size / (1 << 20), h->layout_version, h->generation);
+    printf("engine     pid %d, %s%s, up %s, heartbeat %s ago\n", (int)h->owner_pid, state_name(state),
+           state == SHM_STATE_READY && !alive ? " but its process is gone (stale)" : "", up, beat);
+    printf("commands   %" PRIu64 " sequenced, %" PRIu64 " events, %" PRIu64 " rejects, "
+           "%" PRIu64 " clients and %" PRIu64 " readers reclaimed, %" PRIu64 " broken rings\n",
+           atomic_load_explicit(&st->commands, memory_order_relaxed),
+           atomic_load_explicit(&st->events, memory_order_relaxed),
+           atomic_load_explicit(&st->rejects, memory_order_relaxed),
+           atomic_load_explicit(&st->clients_reclaimed, memory_order_relaxed),
+           atomic_load_explicit(&st->readers_reclaimed, memory_order_relaxed),
+           atomic_load_explicit(&st->rings_corrupt, memory_order_relaxed));
+
+    printf("rings      %u command rings of %u records\n", s->geo.client_max, s->geo.ring_capacity);
+    printf("  %-4s  %-8s  %-7s  %-20s  %12s  %12s  %8s\n", "ring", "state", "pid", "client", "head",
+           "tail", "depth");
+    for (uint32_t i = 0; i < s->geo.client_max; i++) {
+        const shm_client_t *c = shm_client(s, i);
+        uint64_t lease = atomic_load_explicit(&c->lease, memory_order_acquire);
+        if (LEASE_STATE(lease) == LEASE_FREE)
+            continue;
+        const ring_shm_t *r = shm_ring(s, i);
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+        char name[SHM_NAME_MAX];
+        snprintf(name, sizeof(name), "%.*s", (int)sizeof(c->name) - 1, c->name);
+        printf("  %-4u  %-8s  %-7d  %-20s  %12" PRIu64 "  %12" PRIu64 "  %8" PRIu64 "%s\n", i,
+               lease_name(LEASE_STATE(lease)), (int)LEASE_PID(lease), name, head, tail, head - tail,
+               registry_owner_dead(lease, c->start_time) ? "  (dead)" : "");
+    }
+    uint64_t head = evlog_head(shm_evlog(s));
+    printf("event log  %u records, head %" PRIu64 "\n", s->geo.evlog_capacity, head);
+    printf("  %-4s  %-8s  %-7s  %-20s  %12s  %12s  %8s\n", "rdr", "state", "pid", "reader", "cursor",
+           "lag", "laps");
+    for (uint32_t i = 0; i < s->geo.reader_max; i++) {
+        const shm_reader_t *r = shm_reader(s, i);
+        uint64_t lease = atomic_load_explicit(&r->lease, memory_order_acquire);
+        if (LEASE_STATE(lease) == LEASE_FREE)
+            continue;
+        uint64_t cur = atomic_load_explicit(&r->cursor, memory_order_relaxed);
+        char name[SHM_NAME_MAX];
+        snprintf(name, sizeof(name), "%.*s", (int)sizeof(r->name) - 1, r->name);
+        printf("  %-4u  %-8s  %-7d  %-20s  %12" PRIu64 "  %12" PRIu64 "  %8" PRIu64 "%s\n", i,
+               lease_name(LEASE_STATE(lease)), (int)LEASE_PID(lease), name, cur,
+               head > cur ? head - cur : 0, atomic_load_explicit(&r->laps, memory_order_relaxed),
+               registry_owner_dead(lease, r->start_time) ? "  (dead)" : "");
+    }
+    shm_close(s);
+    return 0;
+}
+
+static int parse_count(int argc, char **argv, const char *cmd, long *count)
+{
+    optind = 1;
+    int opt;
+    while ((opt = getopt(argc, argv, ":n:")) != -1) {
+        char *end;
+        switch (opt) {
+        case 'n':
+            errno = 0;
+            *count = strtol(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || *count < 1) {
+                fprintf(stderr, "bourse %s: -n needs a positive count, not '%s'\n", cmd, optarg);
+                return -1;
+            }
+            break;
+        case ':':
+            fprintf(stderr, "bourse %s: option -%c needs a value\n", cmd, optopt);
+            return -1;
+        default:
+            fprintf(stderr, "bourse %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "bourse %s: unexpected argument '%s'\n", cmd, argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmd_ping(const char *instance, int argc, char **argv)
+{
+    long count = 5;
+    if (parse_count(argc, argv, "ping", &count) < 0)
+        return 2;
+    client_t *c;
+    err_t err = {0};
+    if (client_attach(&c, instance, "bourse-ping", CLIENT_SEND | CLIENT_RECV, &err) < 0) {
+        fprintf(stderr, "bourse ping: %s\n", err.msg);
+        return 1;
+    }
+    uint64_t *rtt = calloc((size_t)count, sizeof(*rtt));
+    idle_t idle;
+    idle_init(&idle, IDLE_BACKOFF, 100000);
+    int rc = 0;
+    uint32_t tag = (uint32_t)getpid();
+    for (long i = 0; i < count && rc == 0; i++) {
+        rec_t cmd = {.type = CMD_ECHO, .len = 12};
+        memcpy(cmd.payload, &tag, 4);
+        memcpy(cmd.payload + 4, &i, 8);
+        uint64_t t0 = clock_mono_ns(), deadline = t0 + 2000000000u;
+        int s;
+        while ((s = client_send(c, &cmd)) == -EAGAIN && clock_mono_ns() < deadline)
+            idle_wait(&idle);
+        if (s < 0) {
+            fprintf(stderr, "bourse ping: cannot send: %s\n",
+                    s == -EAGAIN ? "command ring full for 2 s (engine busy or stuck)" : strerror(-s));
+            rc = 1;
+            break;
+        }
+        for (;;) {
+            rec_t ev;
+            int64_t n = client_poll(c, &ev, 1);
+            if (n == -EOVERFLOW) {
+                client_resync(c);
+                continue;
+            }
+            if (n < 0) {
+                fprintf(stderr, "bourse ping: engine went away (%s)\n", strerror((int)-n));
+                rc = 1;
+                break;
+            }
+            if (n == 1 && ev.type == EVT_ECHO && ev.src == c->slot && memcmp(ev.payload, &tag, 4) == 0 &&
+                memcmp(ev.payload + 4, &i, 8) == 0) {
+                rtt[i] = clock_mono_ns() - t0;
+                idle_reset(&idle);
+                break;
+            }
+            if (n == 0) {
+                if (clock_mono_ns() > deadline) {
+                    fprintf(stderr, "bourse ping: no answer from the engine within 2 s\n");
+                    rc = 1;
+                    break;
+                }
+                idle_wait(&idle);
+            }
+        }
+    }
+    if (rc == 0) {
+        qsort(rtt, (size_t)count, sizeof(*rtt), cmp_u64);
+        printf("ping %s: %ld echoes through ring %d, round trip min %" PRIu64 " ns, median %" PRIu64
+               " ns, max %" PRIu64 " ns\n",
+               instance, count, c->slot, rtt[0], rtt[count / 2], rtt[count - 1]);
+    }
+    free(rtt);
+    client_detach(c);
+    return rc;
+}
+
+static const char *type_name(uint16_t t)
+{
+    switch (t) {
+    case EVT_ECHO: return "echo";
+    case EVT_REJECT: return "reject";
+    }
+    return "unknown";
+}
+
+static int cmd_watch(const char *instance, int argc, char **argv)
+{
+    long count = -1;
+    if (parse_count(argc, argv, "watch", &count) < 0)
+        return 2;
+    client_t *c;
+    err_t err = {0};
+    if (client_attach(&c, instance, "bourse-watch", CLIENT_RECV, &err) < 0) {
+        fprintf(stderr, "bourse watch: %s\n", err.msg);
+        return 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    idle_t idle;
+    idle_init(&idle, IDLE_BACKOFF, 10000000);
+    int rc = 0;
+    long seen = 0;
+    rec_t evs[64];
+    while (!atomic_load_explicit(&stop_requested, memory_order_relaxed) && (count < 0 || seen < count)) {
+        int64_t n = client_poll(c, evs, count < 0 || count - seen > 64 ? 64 : (uint64_t)(count - seen));
+        if (n == -EOVERFLOW) {
+            uint64_t lost = client_resync(c);
+            fprintf(stderr, "bourse watch: lapped by the writer, %" PRIu64 " events skipped\n", lost);
+            continue;
+        }
+        if (n < 0) {
+            fprintf(stderr, "bourse watch: engine stopped\n");
+            rc = 1;
+            break;
+        }
+        if (n == 0) {
+            idle_wait(&idle);
+            continue;
+        }
+        idle_reset(&idle);
+        for (int64_t i = 0; i < n; i++) {
+            const rec_t *e = &evs[i];
+            printf("{\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64 ",\"type\":\"%s\",\"src\":%u,\"len\":%u,"
+                   "\"payload\":\"",
+                   e->seq, e->ts_ns, type_name(e->type), e->src, e->len);
+            for (unsigned k = 0; k < e->len && k < REC_PAYLOAD_MAX; k++)
+                printf("%02x", e->payload[k]);
+            printf("\"}\n");
+        }
+        seen += n;
+    }
+    client_detach(c);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"instance", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *instance = getenv("BOURSE_ENGINE_INSTANCE");
+    if (instance == NULL)
+        instance = "default";
+    opterr = 0;
+    int opt;
+    /* '+': stop at the command; its own options follow it. */
+    while ((opt = getopt_long(argc, argv, "+:i:hV", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'i': instance = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("bourse %s\n", BOURSE_VERSION); return 0;
+        case ':':
+            fprintf(stderr, "bourse: option '%s' needs a value (see --help)\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "bourse: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    err_t err;
+    if (shm_name_check(instance, &err) < 0) {
+        fprintf(stderr, "bourse: %s\n", err.msg);
+        return 2;
+    }
+    const char *cmd = argv[optind];
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    if (strcmp(cmd, "status") == 0) {
+        if (sub_argc > 1) {
+            fprintf(stderr, "bourse status: unexpected argument '%s'\n", sub_argv[1]);
+            return 2;
+        }
+        return cmd_status(instance);
+    }
+    if (strcmp(cmd, "ping") == 0)
+        return cmd_ping(instance, sub_argc, sub_argv);
+    if (strcmp(cmd, "watch") == 0)
+        return cmd_watch(instance, sub_argc, sub_argv);
+    fprintf(stderr, "bourse: unknown command '%s' (see --help)\n", cmd);
+    return 2;
+}

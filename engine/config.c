@@ -1,0 +1,233 @@
+/* config.c - see config.h. Keys are a table: adding one is one line. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "shm.h"
+
+typedef enum key_type {
+    KEY_U32,
+    KEY_U32_POW2,
+    KEY_I32,
+    KEY_NAME,
+    KEY_IDLE,
+    KEY_MODE,
+} key_type_t;
+
+typedef struct key_def {
+    const char *section;
+    const char *key;
+    key_type_t type;
+    size_t off;
+    int64_t min, max;
+} key_def_t;
+
+#define CFG(f) offsetof(config_t, f)
+
+static const key_def_t keys[] = {
+    {"engine", "instance", KEY_NAME, CFG(instance), 0, 0},
+    {"engine", "clients", KEY_U32, CFG(clients), 1, SHM_CLIENTS_MAX},
+    {"engine", "ring_capacity", KEY_U32_POW2, CFG(ring_capacity), SHM_RING_CAP_MIN, SHM_RING_CAP_MAX},
+    {"engine", "readers", KEY_U32, CFG(readers), 1, SHM_READERS_MAX},
+    {"engine", "event_log_capacity", KEY_U32_POW2, CFG(event_log_capacity), SHM_EVLOG_CAP_MIN,
+     SHM_EVLOG_CAP_MAX},
+    {"engine", "cpu", KEY_I32, CFG(cpu), -1, 1023},
+    {"engine", "idle", KEY_IDLE, CFG(idle), 0, 0},
+    {"engine", "idle_sleep_max_us", KEY_U32, CFG(idle_sleep_max_us), 1, 1000000},
+    {"engine", "housekeeping_ms", KEY_U32, CFG(housekeeping_ms), 1, 60000},
+    {"engine", "shm_mode", KEY_MODE, CFG(shm_mode), 0600, 0666},
+};
+enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
+
+void config_defaults(config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->instance, sizeof(cfg->instance), "default");
+    cfg->clients = 16;
+    cfg->ring_capacity = 4096;
+    cfg->readers = 16;
+    cfg->event_log_capacity = 1u << 16;
+    cfg->cpu = -1;
+    cfg->idle = IDLE_BACKOFF;
+    cfg->idle_sleep_max_us = 1000;
+    cfg->housekeeping_ms = 100;
+    cfg->shm_mode = 0600;
+}
+
+static int parse_int(const char *v, int base, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    while (isspace((unsigned char)*v))
+        v++;
+    if (*v == '\0')
+        return -EINVAL;
+    long long n = strtoll(v, &end, base);
+    if (errno != 0 || *end != '\0')
+        return -EINVAL;
+    *out = n;
+    return 0;
+}
+
+int config_set(config_t *cfg, const char *section, const char *key, const char *value, err_t *err)
+{
+    const key_def_t *d = NULL;
+    bool section_known = false;
+    for (unsigned i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        section_known = true;
+        if (strcmp(keys[i].key, key) == 0) {
+            d = &keys[i];
+            break;
+        }
+    }
+    if (!section_known)
+        return err_set(err, -EINVAL, "unknown section [%s]", section);
+    if (d == NULL)
+        return err_set(err, -EINVAL, "unknown key '%s' in [%s]", key, section);
+
+    void *field = (char *)cfg + d->off;
+    int64_t n;
+    switch (d->type) {
+    case KEY_NAME: {
+        err_t why;
+        if (shm_name_check(value, &why) < 0)
+            return err_set(err, -EINVAL, "%s: %s", key, why.msg);
+        snprintf((char *)field, SHM_NAME_MAX, "%s", value);
+        return 0;
+    }
+    case KEY_IDLE:
+        if (idle_parse(value, (idle_kind_t *)field) < 0)
+            return err_set(err, -EINVAL, "%s: '%s' is not one of spin, yield, backoff", key, value);
+        return 0;
+    case KEY_MODE:
+        if (parse_int(value, 8, &n) < 0 || n < d->min || n > d->max || (n & 0111) != 0)
+            return err_set(err, -EINVAL, "%s: '%s' is not an octal mode from 0600 to 0666", key, value);
+        *(uint32_t *)field = (uint32_t)n;
+        return 0;
+    case KEY_U32:
+    case KEY_U32_POW2:
+    case KEY_I32:
+        if (parse_int(value, 10, &n) < 0)
+            return err_set(err, -EINVAL, "%s: '%s' is not an integer", key, value);
+        if (n < d->min || n > d->max)
+            return err_set(err, -EINVAL, "%s: %" PRId64 " is outside %" PRId64 "..%" PRId64, key, n,
+                           d->min, d->max);
+        if (d->type == KEY_U32_POW2 && (n & (n - 1)) != 0)
+            return err_set(err, -EINVAL, "%s: %" PRId64 " is not a power of two", key, n);
+        if (d->type == KEY_I32)
+            *(int32_t *)field = (int32_t)n;
+        else
+            *(uint32_t *)field = (uint32_t)n;
+        return 0;
+    }
+    return err_set(err, -EINVAL, "%s: unhandled type", key);
+}
+
+typedef struct parse_ctx {
+    config_t *cfg;
+    err_t why;
+    int failed;
+} parse_ctx_t;
+
+static int on_key(void *user, const char *section, const char *key, const char *value)
+{
+    parse_ctx_t *p = user;
+    if (p->failed)
+        return 0;
+    if (config_set(p->cfg, section, key, value, &p->why) < 0) {
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_result(int rc, parse_ctx_t *p, const char *origin, err_t *err)
+{
+    if (rc == 0)
+        return 0;
+    if (rc == -2)
+        return err_set(err, -ENOMEM, "%s: out of memory", origin);
+    if (p->failed)
+        return err_set(err, -EINVAL, "%s:%d: %s", origin, rc, p->why.msg);
+    return err_set(err, -EINVAL, "%s:%d: malformed line (expected [section] or key = value)", origin,
+                   rc);
+}
+
+int config_parse(config_t *cfg, const char *text, const char *origin, err_t *err)
+{
+    parse_ctx_t p = {.cfg = cfg};
+    return parse_result(ini_parse_string(text, on_key, &p), &p, origin, err);
+}
+
+int config_load(config_t *cfg, const char *path, err_t *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return err_set(err, -errno, "config %s: %s", path, strerror(errno));
+    parse_ctx_t p = {.cfg = cfg};
+    int rc = ini_parse_file(f, on_key, &p);
+    fclose(f);
+    rc = parse_result(rc, &p, path, err);
+    if (rc < 0)
+        return rc;
+    return config_env(cfg, err);
+}
+
+int config_env(config_t *cfg, err_t *err)
+{
+    for (unsigned i = 0; i < NKEYS; i++) {
+        char name[96];
+        int n = snprintf(name, sizeof(name), "BOURSE_%s_%s", keys[i].section, keys[i].key);
+        for (int j = 0; j < n; j++)
+            name[j] = (char)toupper((unsigned char)name[j]);
+        const char *v = getenv(name);
+        if (v == NULL)
+            continue;
+        err_t why;
+        if (config_set(cfg, keys[i].section, keys[i].key, v, &why) < 0)
+            return err_set(err, -EINVAL, "environment %s: %s", name, why.msg);
+    }
+    return 0;
+}
+
+void config_write(const config_t *cfg, FILE *f)
+{
+    const char *section = "";
+    for (unsigned i = 0; i < NKEYS; i++) {
+        const key_def_t *d = &keys[i];
+        const void *field = (const char *)cfg + d->off;
+        if (strcmp(section, d->section) != 0) {
+            fprintf(f, "%s[%s]\n", i ? "\n" : "", d->section);
+            section = d->section;
+        }
+        switch (d->type) {
+        case KEY_NAME:
+            fprintf(f, "%s = %s\n", d->key, (const char *)field);
+            break;
+        case KEY_IDLE:
+            fprintf(f, "%s = %s\n", d->key, idle_name(*(const idle_kind_t *)field));
+            break;
+        case KEY_MODE:
+            fprintf(f, "%s = 0%o\n", d->key, *(const uint32_t *)field);
+            break;
+        case KEY_I32:
+            fprintf(f, "%s = %" PRId32 "\n", d->key, *(const int32_t *)field);
+            break;
+        case KEY_U32:
+        case KEY_U32_POW2:
+            fprintf(f, "%s = %" PRIu32 "\n", d->key, *(const uint32_t *)field);
+            break;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+/* engine.c - see engine.h. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "registry.h"
+
+int engine_open(engine_t **out, const config_t *cfg, err_t *err)
+{
+    engine_t *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return err_set(err, -ENOMEM, "out of memory");
+    e->cfg = *cfg;
+    shm_geometry_t geo = {cfg->clients, cfg->ring_capacity, cfg->readers, cfg->event_log_capacity};
+    int rc = shm_create(&e->shm, cfg->instance, &geo, cfg->shm_mode, err);
+    if (rc < 0) {
+        free(e);
+        return rc;
+    }
+    e->nclients = e->shm->geo.client_max;
+    e->stats = shm_engine_stats(e->shm);
+    rc = evlog_writer_init(&e->log, shm_evlog(e->shm), e->shm->geo.evlog_capacity);
+    if (rc < 0) {
+        engine_close(e);
+        return err_set(err, rc, "event log of the new segment is inconsistent");
+    }
+    idle_init(&e->idle, cfg->idle, (uint64_t)cfg->idle_sleep_max_us * 1000u);
+    engine_housekeep(e);
+    *out = e;
+    return 0;
+}
+
+void engine_close(engine_t *e)
+{
+    if (e == NULL)
+        return;
+    shm_close(e->shm);
+    free(e);
+}
+
+static void engine_publish(engine_t *e, const rec_t *ev)
+{
+    evlog_append(&e->log, ev);
+    e->events++;
+}
+
+static void engine_reject(engine_t *e, const rec_t *cmd, uint64_t seq, uint64_t now, uint16_t why)
+{
+    rec_t ev = {.seq = seq, .ts_ns = now, .type = EVT_REJECT, .src = cmd->src,
+                .len = sizeof(rej_payload_t)};
+    rej_payload_t rej = {.cmd_seq = cmd->seq, .cmd_type = cmd->type, .reason = why};
+    memcpy(ev.payload, &rej, sizeof(rej));
+    engine_publish(e, &ev);
+    e->rejects++;
+}
+
+/* Applies one sequenced command. The matcher replaces the echo. */
+static void engine_apply(engine_t *e, rec_t *cmd, uint64_t now)
+{
+    uint64_t seq = ++e->commands;
+    if (cmd->len > REC_PAYLOAD_MAX) {
+        engine_reject(e, cmd, seq, now, REJ_BAD_LENGTH);
+        return;
+    }
+    switch (cmd->type) {
+    case CMD_ECHO: {
+        rec_t ev = *cmd;
+        ev.type = EVT_ECHO;
+        ev.ts_ns = now;
+        engine_publish(e, &ev);
+        return;
+    }
+    default:
+        engine_reject(e, cmd, seq, now, REJ_UNKNOWN_COMMAND);
+        return;
+    }
+}
+
+/* A client broke its ring's indices: nothing in it can be trusted. Count it and
+ * force the slot closed; housekeeping resets and frees it. */
+static void engine_ring_broken(engine_t *e, uint32_t i)
+{
+    atomic_fetch_add_explicit(&e->stats->rings_corrupt, 1, memory_order_relaxed);
+    shm_client_t *c = shm_client(e->shm, i);
+    ring_reset(shm_ring(e->shm, i));
+    e->ring_state[i] = LEASE_FREE;
+    /* release pairs with claimants' acquire CAS: the reset is visible first. */
+    atomic_store_explicit(&c->lease, LEASE_MAKE(0, LEASE_FREE), memory_order_release);
+}
+
+static int engine_drain(engine_t *e, uint32_t i, uint64_t now)
+{
+    ring_t *r = &e->rings[i];
+    int64_t n = ring_avail(r);
+    if (n <= 0) {
+        if (n < 0)
+            engine_ring_broken(e, i);
+        return 0;
+    }
+    if (n > ENGINE_BURST)
+        n = ENGINE_BURST;
+    /* Copy first and hand the slots back at once: a fast producer refills while
+     * we apply. The source field is ours to set, not the client's. */
+    for (int64_t k = 0; k < n; k++) {
+        e->burst[k] = *ring_slot_r(r, (uint64_t)k);
+        e->burst[k].src = (uint16_t)i;
+    }
+    ring_consume(r, (uint64_t)n);
+    for (int64_t k = 0; k < n; k++)
+        engine_apply(e, &e->burst[k], now);
+    return (int)n;
+}
+
+/* Frees a slot whose owner is gone, after its last commands were applied. */
+static void engine_free_slot(engine_t *e, uint32_t i, uint64_t seen)
+{
+    shm_client_t *c = shm_client(e->shm, i);
+    ring_reset(shm_ring(e->shm, i));
+    e->ring_state[i] = LEASE_FREE;
+    /* release pairs with the acquire CAS in registry_claim_client(): the next
+     * owner sees the reset ring. A CAS, not a store: if the lease changed since
+     * we looked, leave it for the next pass. */
+    atomic_compare_exchange_strong_explicit(&c->lease, &seen, LEASE_MAKE(0, LEASE_FREE),
+                                            memory_order_release, memory_order_relaxed);
+}
+
+int engine_poll(engine_t *e)
+{
+    int work = 0;
+    uint64_t now = 0;
+    for (uint32_t i = 0; i < e->nclients; i++) {
+        shm_client_t *c = shm_client(e->shm, i);
+        /* acquire pairs with the client's release of ACTIVE/CLOSING: its
+         * records published before that are visible to the drain below. */
+        uint64_t lease = atomic_load_explicit(&c->lease, memory_order_acquire);
+        unsigned st = LEASE_STATE(lease);
+        if (st != LEASE_ACTIVE && st != LEASE_CLOSING)
+            continue;
+        if (e->ring_state[i] == LEASE_FREE) {
+            if (ring_attach_consumer(&e->rings[i], shm_ring(e->shm, i), e->shm->geo.ring_capacity) < 0) {
+                engine_ring_broken(e, i);
+                continue;
+            }
+            e->ring_state[i] = LEASE_ACTIVE;
+        }
+        if (now == 0)
+            now = clock_realtime_ns();
+        int n = engine_drain(e, i, now);
+        work += n;
+        if (st == LEASE_CLOSING && n == 0 && e->ring_state[i] != LEASE_FREE)
+            engine_free_slot(e, i, lease);
+    }
+    if (work > 0)
+        evlog_flush(&e->log);
+    return work;
+}
+
+void engine_housekeep(engine_t *e)
+{
+    shm_t *s = e->shm;
+    for (uint32_t i = 0; i < s->geo.client_max; i++) {
+        shm_client_t *c = shm_client(s, i);
+        uint64_t lease = atomic_load_explicit(&c->lease, memory_order_acquire);
+        unsigned st = LEASE_STATE(lease);
+        if ((st == LEASE_ACTIVE || st == LEASE_CLAIMING) && registry_owner_dead(lease, c->start_time)) {
+            /* Mark it closing: the next poll applies what the dead client had
+             * published, then frees the slot. */
+            uint64_t closing = LEASE_MAKE(LEASE_PID(lease), LEASE_CLOSING);
+            if (atomic_compare_exchange_strong_explicit(&c->lease, &lease, closing,
+                                                        memory_order_acq_rel, memory_order_relaxed))
+                atomic_fetch_add_explicit(&e->stats->clients_reclaimed, 1, memory_order_relaxed);
+        }
+    }
+    for (uint32_t i = 0; i < s->geo.reader_max; i++) {
+        shm_reader_t *r = shm_reader(s, i);
+        uint64_t lease = atomic_load_explicit(&r->lease, memory_order_acquire);
+        if (registry_owner_dead(lease, r->start_time) &&
+            atomic_compare_exchange_strong_explicit(&r->lease, &lease, LEASE_MAKE(0, LEASE_FREE),
+                                                    memory_order_acq_rel, memory_order_relaxed))
+            atomic_fetch_add_explicit(&e->stats->readers_reclaimed, 1, memory_order_relaxed);
+    }
+    shm_engine_stats_t *st = e->stats;
+    atomic_store_explicit(&st->commands, e->commands, memory_order_relaxed);
+    atomic_store_explicit(&st->events, e->events, memory_order_relaxed);
+    atomic_store_explicit(&st->rejects, e->rejects, memory_order_relaxed);
+    atomic_store_explicit(&st->busy_passes, e->busy_passes, memory_order_relaxed);
+    atomic_store_explicit(&st->idle_passes, e->idle_passes, memory_order_relaxed);
+    atomic_store_explicit(&st->heartbeat_ns, clock_realtime_ns(), memory_order_relaxed);
+    e->next_housekeeping_ns = clock_mono_ns() + (uint64_t)e->cfg.housekeeping_ms * 1000000u;
+}
+
+int engine_run(engine_t *e, const atomic_bool *stop, err_t *err)
+{
+    int rc = idle_pin_cpu(e->cfg.cpu, err);
+    if (rc < 0)
+        return rc;
+    uint32_t check = 0;
+    while (!atomic_load_explicit(stop, memory_order_relaxed)) {
+        if (engine_poll(e) > 0) {
+            e->busy_passes++;
+            idle_reset(&e->idle);
+        } else {
+            e->idle_passes++;
+            idle_wait(&e->idle);
+        }
+        /* The clock is read every 64 passes, not every pass. */
+        if ((++check & 63) == 0 && clock_mono_ns() >= e->next_housekeeping_ns)
+            engine_housekeep(e);
+    }
+    engine_housekeep(e);
+    return 0;
+}

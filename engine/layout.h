@@ -1,0 +1,222 @@
+/* layout.h - the binary layout of the shared-memory segment: a file format.
+ *
+ * Every process that attaches (engine, gateways, feeds, strategies, the CLI)
+ * reads these structs. Fixed-width fields, explicit padding, offsets instead of
+ * pointers. Any change here bumps SHM_LAYOUT_VERSION; attaching to a segment of
+ * another version is refused.
+ *
+ *   header | client registry | reader registry | command rings | event log | stats
+ */
+#ifndef BOURSE_LAYOUT_H
+#define BOURSE_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHM_MAGIC UINT64_C(0x4753455352554f42) /* "BOURSESG" read little-endian */
+#define SHM_LAYOUT_VERSION 1u
+#define SHM_LINE 64u          /* cache line */
+#define SHM_PAIR 128u         /* adjacent-line prefetch pair: keep sides apart by this */
+#define SHM_PAGE 4096u
+#define SHM_NAME_MAX 32u      /* instance and client names, NUL included */
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free in shared memory");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free in shared memory");
+
+/* Limits on the geometry a header may declare; validation rejects anything else. */
+enum {
+    SHM_CLIENTS_MAX = 256,
+    SHM_READERS_MAX = 256,
+    SHM_RING_CAP_MIN = 64,
+    SHM_RING_CAP_MAX = 1u << 24,
+    SHM_EVLOG_CAP_MIN = 64,
+    SHM_EVLOG_CAP_MAX = 1u << 26,
+};
+
+/* ---------------------------------------------------------------- records */
+
+/* One message on a command ring or in the event log: 64 bytes, one line.
+ * seq   on a command ring: the producer's own running count (0, 1, 2...);
+ *       in the event log: the log position, and (see evlog.h) the slot's
+ *       publication stamp while it sits in shared memory.
+ * ts_ns the sender's CLOCK_REALTIME for commands; the engine's clock for events.
+ * src   the command ring (client slot) a command came from; events copy it. */
+typedef struct rec {
+    uint64_t seq;
+    uint64_t ts_ns;
+    uint16_t type;
+    uint16_t src;
+    uint16_t len;      /* payload bytes in use */
+    uint16_t flags;
+    uint8_t payload[40];
+} rec_t;
+
+_Static_assert(sizeof(rec_t) == SHM_LINE, "a record is one cache line");
+_Static_assert(offsetof(rec_t, seq) == 0, "seq is the first word (evlog stamp)");
+_Static_assert(offsetof(rec_t, ts_ns) == 8, "rec layout");
+_Static_assert(offsetof(rec_t, type) == 16, "rec layout");
+_Static_assert(offsetof(rec_t, payload) == 24, "rec layout");
+
+#define REC_PAYLOAD_MAX ((uint16_t)sizeof(((rec_t *)0)->payload))
+
+/* Record types. Commands travel client -> engine, events engine -> everyone. */
+enum rec_type {
+    REC_NONE = 0,
+    CMD_ECHO = 1,        /* payload comes back unchanged in an EVT_ECHO */
+    EVT_BASE = 0x8000,
+    EVT_ECHO = 0x8001,
+    EVT_REJECT = 0x8002, /* payload: rej_payload_t */
+};
+
+/* Why the engine refused a command, carried by EVT_REJECT. */
+enum rej_reason {
+    REJ_UNKNOWN_COMMAND = 1,
+    REJ_BAD_LENGTH = 2,
+};
+
+typedef struct rej_payload {
+    uint64_t cmd_seq;   /* the client's seq of the refused command */
+    uint16_t cmd_type;
+    uint16_t reason;    /* enum rej_reason */
+    uint32_t pad;
+} rej_payload_t;
+_Static_assert(sizeof(rej_payload_t) <= REC_PAYLOAD_MAX, "reject fits a record");
+
+/* ---------------------------------------------------------------- header */
+
+enum shm_state {
+    SHM_STATE_INIT = 0,     /* engine is laying the segment out */
+    SHM_STATE_READY = 1,    /* engine running; clients may attach */
+    SHM_STATE_STOPPED = 2,  /* engine exited cleanly; clients must reattach */
+};
+
+/* Counters the engine publishes; one writer (the engine loop), relaxed stores.
+ * Readers (CLI, exporter) load relaxed: each counter is only ever a snapshot. */
+typedef struct shm_engine_stats {
+    _Atomic uint64_t heartbeat_ns;     /* CLOCK_REALTIME of the last housekeeping pass */
+    _Atomic uint64_t commands;         /* commands sequenced */
+    _Atomic uint64_t events;           /* events published */
+    _Atomic uint64_t rejects;
+    _Atomic uint64_t busy_passes;      /* loop passes that found work */
+    _Atomic uint64_t idle_passes;
+    _Atomic uint64_t clients_reclaimed;
+    _Atomic uint64_t readers_reclaimed;
+    _Atomic uint64_t rings_corrupt;    /* rings whose indices a client broke */
+    uint8_t pad[SHM_PAGE - 9 * 8];
+} shm_engine_stats_t;
+_Static_assert(sizeof(shm_engine_stats_t) == SHM_PAGE, "engine stats take one page");
+
+typedef struct shm_header {
+    /* identity: checked first, never moves between layout versions */
+    uint64_t magic;
+    uint32_t layout_version;
+    uint32_t header_size;
+    uint64_t segment_size;
+    uint64_t generation;            /* +1 each time an engine re-creates the instance */
+    /* ownership */
+    _Atomic uint32_t state;         /* enum shm_state; release store by the engine */
+    int32_t owner_pid;
+    uint64_t owner_start_time;      /* /proc/<pid>/stat starttime: tells a reused pid apart */
+    uint64_t created_ns;            /* CLOCK_REALTIME */
+    char instance[SHM_NAME_MAX];
+    /* geometry, as configured */
+    uint32_t client_max;
+    uint32_t ring_capacity;         /* records per command ring, power of two */
+    uint32_t reader_max;
+    uint32_t evlog_capacity;        /* records in the event log, power of two */
+    uint32_t rec_size;              /* sizeof(rec_t) of the writer */
+    uint32_t pad0;
+    /* regions: byte offsets from the segment start */
+    uint64_t clients_off;
+    uint64_t readers_off;
+    uint64_t rings_off;
+    uint64_t ring_stride;           /* bytes from one ring to the next */
+    uint64_t evlog_off;
+    uint64_t stats_off;
+    uint64_t stats_size;
+    uint8_t pad1[SHM_PAGE - 168];
+} shm_header_t;
+
+_Static_assert(sizeof(shm_header_t) == SHM_PAGE, "header takes one page");
+_Static_assert(offsetof(shm_header_t, magic) == 0, "magic first");
+_Static_assert(offsetof(shm_header_t, layout_version) == 8, "version at 8 in every layout");
+_Static_assert(offsetof(shm_header_t, state) == 32, "header layout");
+_Static_assert(offsetof(shm_header_t, instance) == 56, "header layout");
+_Static_assert(offsetof(shm_header_t, client_max) == 88, "header layout");
+_Static_assert(offsetof(shm_header_t, clients_off) == 112, "header layout");
+_Static_assert(offsetof(shm_header_t, stats_size) == 160, "header layout");
+
+/* ---------------------------------------------------------------- registries */
+
+/* A registry lease word: (pid << 8) | state. One CAS claims a slot with the
+ * claimant's pid already in it, so a claimant that dies half-way is still
+ * identifiable. */
+enum lease_state {
+    LEASE_FREE = 0,
+    LEASE_CLAIMING = 1,  /* claimed, start time and name not yet written */
+    LEASE_ACTIVE = 2,
+    LEASE_CLOSING = 3,   /* owner left or died: the engine drains, then frees */
+};
+#define LEASE_MAKE(pid, st) (((uint64_t)(uint32_t)(pid) << 8) | (uint64_t)(st))
+#define LEASE_PID(l) ((int32_t)((l) >> 8))
+#define LEASE_STATE(l) ((unsigned)((l) & 0xff))
+
+/* Client slot i owns command ring i. */
+typedef struct shm_client {
+    _Atomic uint64_t lease;         /* CAS by clients to claim; the engine frees */
+    uint64_t start_time;            /* of the owner pid, written before ACTIVE */
+    char name[SHM_NAME_MAX];
+    _Atomic uint64_t claims;        /* times this slot was claimed */
+    uint8_t pad[SHM_PAIR - 56];
+} shm_client_t;
+_Static_assert(sizeof(shm_client_t) == SHM_PAIR, "client slot is a line pair");
+_Static_assert(offsetof(shm_client_t, name) == 16, "client slot layout");
+
+/* An event-log reader: the lease line, then the cursor line it keeps moving. */
+typedef struct shm_reader {
+    _Atomic uint64_t lease;         /* CAS by readers to claim and to free; the engine reclaims the dead */
+    uint64_t start_time;
+    char name[SHM_NAME_MAX];
+    uint8_t pad0[SHM_PAIR - 48];
+    _Atomic uint64_t cursor;        /* next position this reader will read; relaxed, for status and gating */
+    _Atomic uint64_t laps;          /* times it found itself lapped */
+    uint8_t pad1[SHM_PAIR - 16];
+} shm_reader_t;
+_Static_assert(sizeof(shm_reader_t) == 2 * SHM_PAIR, "reader slot is two line pairs");
+_Static_assert(offsetof(shm_reader_t, cursor) == SHM_PAIR, "cursor on its own lines");
+
+/* ---------------------------------------------------------------- rings */
+
+/* SPSC command ring: descriptor line, producer line, consumer line, slots.
+ * Producer and consumer indices are free-running 64-bit counts. */
+typedef struct ring_shm {
+    uint32_t capacity;              /* written once by the creator */
+    uint32_t rec_size;
+    uint8_t pad0[SHM_PAIR - 8];
+    _Atomic uint64_t head;          /* producer: records published (release) */
+    uint8_t pad1[SHM_PAIR - 8];
+    _Atomic uint64_t tail;          /* consumer: records consumed (release) */
+    uint8_t pad2[SHM_PAIR - 8];
+} ring_shm_t;
+_Static_assert(sizeof(ring_shm_t) == 3 * SHM_PAIR, "ring descriptor layout");
+_Static_assert(offsetof(ring_shm_t, head) == SHM_PAIR, "producer index on its own lines");
+_Static_assert(offsetof(ring_shm_t, tail) == 2 * SHM_PAIR, "consumer index on its own lines");
+
+/* Event log: one writer, many readers. A slot is a record whose first word is
+ * its stamp (evlog.h); the slot array follows the descriptor. */
+typedef struct evlog_shm {
+    uint32_t capacity;
+    uint32_t rec_size;
+    uint8_t pad0[SHM_PAIR - 8];
+    _Atomic uint64_t head;          /* writer: positions published, updated per batch (release) */
+    uint8_t pad1[SHM_PAIR - 8];
+} evlog_shm_t;
+_Static_assert(sizeof(evlog_shm_t) == 2 * SHM_PAIR, "event log descriptor layout");
+
+typedef struct evlog_slot {
+    _Atomic uint64_t w[SHM_LINE / 8];
+} evlog_slot_t;
+_Static_assert(sizeof(evlog_slot_t) == sizeof(rec_t), "slot holds one record");
+
+#endif

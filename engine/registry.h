@@ -1,0 +1,34 @@
+/* registry.h - who holds which command ring and event-log cursor.
+ *
+ * Slots live in the segment's client and reader registries (layout.h). A
+ * process claims one with a CAS on its lease word, which carries its pid; its
+ * start time follows before the lease turns ACTIVE. Only the engine frees a
+ * client slot (after draining its ring), so the ring is never reset under a
+ * producer; a reader frees its own slot, and the engine frees those of dead
+ * readers. Set-up and housekeeping code: not on the hot path. */
+#ifndef BOURSE_REGISTRY_H
+#define BOURSE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shm.h"
+
+/* Claims a free client slot (and so its command ring) for the calling process.
+ * Returns the slot index, or -EBUSY when every slot is taken. */
+int registry_claim_client(shm_t *s, const char *name);
+
+/* The owner is done with its ring: the engine drains what is left, then frees it. */
+void registry_close_client(shm_t *s, uint32_t slot);
+
+/* Claims a free event-log reader slot. Returns its index or -EBUSY. */
+int registry_claim_reader(shm_t *s, const char *name);
+
+/* Frees a reader slot held by the calling process. */
+void registry_release_reader(shm_t *s, uint32_t slot);
+
+/* True when the lease names a process that no longer exists (dead, or its pid
+ * reused by another process). start_time is the slot's recorded start time. */
+bool registry_owner_dead(uint64_t lease, uint64_t start_time);
+
+#endif
