@@ -153,8 +153,14 @@ int engine_poll(engine_t *e)
         if (st == LEASE_CLOSING && n == 0 && e->ring_state[i] != LEASE_FREE)
             engine_free_slot(e, i, lease);
     }
-    if (work > 0)
+    if (work > 0) {
         evlog_flush(&e->log);
+        /* Single writer, relaxed: a reader of the stats page sees each counter
+         * as of some recent pass, which is all a counter promises. */
+        atomic_store_explicit(&e->stats->commands, e->commands, memory_order_relaxed);
+        atomic_store_explicit(&e->stats->events, e->events, memory_order_relaxed);
+        atomic_store_explicit(&e->stats->rejects, e->rejects, memory_order_relaxed);
+    }
     return work;
 }
 
@@ -183,9 +189,6 @@ void engine_housekeep(engine_t *e)
             atomic_fetch_add_explicit(&e->stats->readers_reclaimed, 1, memory_order_relaxed);
     }
     shm_engine_stats_t *st = e->stats;
-    atomic_store_explicit(&st->commands, e->commands, memory_order_relaxed);
-    atomic_store_explicit(&st->events, e->events, memory_order_relaxed);
-    atomic_store_explicit(&st->rejects, e->rejects, memory_order_relaxed);
     atomic_store_explicit(&st->busy_passes, e->busy_passes, memory_order_relaxed);
     atomic_store_explicit(&st->idle_passes, e->idle_passes, memory_order_relaxed);
     atomic_store_explicit(&st->heartbeat_ns, clock_realtime_ns(), memory_order_relaxed);

@@ -5,6 +5,7 @@
 #ifndef BOURSE_CHECK_H
 #define BOURSE_CHECK_H
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

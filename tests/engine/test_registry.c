@@ -1,0 +1,245 @@
+/* test_registry.c - engine/registry.c with the engine loop: slots claimed by
+ * real processes, a killed client's ring drained and reclaimed, a dead
+ * reader's cursor freed, a reused pid not taken for the owner. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "client.h"
+#include "engine.h"
+#include "proc.h"
+#include "registry.h"
+
+static engine_t *start_engine(const char *tag, uint32_t clients)
+{
+    config_t cfg;
+    config_defaults(&cfg);
+    check_instance(cfg.instance, sizeof(cfg.instance), tag);
+    cfg.clients = clients;
+    cfg.readers = 2;
+    cfg.ring_capacity = 64;
+    cfg.event_log_capacity = 1024;
+    engine_t *e = NULL;
+    err_t err = {0};
+    if (engine_open(&e, &cfg, &err) < 0)
+        fprintf(stderr, "  engine_open: %s\n", err.msg);
+    return e;
+}
+
+static void stop_engine(engine_t *e)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "%s", e->shm->path);
+    engine_close(e);
+    unlink(p);
+    strcat(p, ".lock");
+    unlink(p);
+}
+
+/* Polls until cond holds or a second passes. */
+#define POLL_UNTIL(e, cond)                                                                     \
+    for (int i_ = 0; i_ < 1000 && !(cond); i_++) {                                              \
+        engine_poll(e);                                                                         \
+        engine_housekeep(e);                                                                    \
+        usleep(1000);                                                                           \
+    }
+
+static void test_killed_client_ring_is_drained_and_reclaimed(void)
+{
+    engine_t *e = start_engine("kill", 1);
+    CHECK(e != NULL);
+    int pipefd[2];
+    CHECK_EQ(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        client_t *c;
+        if (client_attach(&c, e->cfg.instance, "doomed", CLIENT_SEND, NULL) < 0)
+            _exit(1);
+        for (int i = 0; i < 3; i++) {
+            rec_t cmd = {.type = CMD_ECHO};
+            client_send(c, &cmd);
+        }
+        if (write(pipefd[1], "x", 1) != 1)
+            _exit(1);
+        pause(); /* dies by SIGKILL holding its ring */
+        _exit(0);
+    }
+    char b;
+    CHECK_EQ(read(pipefd[0], &b, 1), 1);
+    shm_client_t *slot = shm_client(e->shm, 0);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_ACTIVE);
+    CHECK_EQ(LEASE_PID(atomic_load(&slot->lease)), pid);
+    /* With its one ring taken, nobody else can attach to send. */
+    client_t *other;
+    err_t err = {0};
+    CHECK_EQ(client_attach(&other, e->cfg.instance, "late", CLIENT_SEND, &err), -EBUSY);
+    CHECK_STR_HAS(err.msg, "command rings are taken");
+
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    POLL_UNTIL(e, LEASE_STATE(atomic_load(&slot->lease)) == LEASE_FREE);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_FREE);
+    CHECK_EQ(e->commands, 3); /* what it sent before dying was still applied */
+    CHECK_EQ(atomic_load(&shm_engine_stats(e->shm)->clients_reclaimed), 1);
+    CHECK_EQ(ring_depth(shm_ring(e->shm, 0)), 0);
+
+    /* The reclaimed ring works for the next client. */
+    CHECK_EQ(client_attach(&other, e->cfg.instance, "next", CLIENT_SEND | CLIENT_RECV, &err), 0);
+    CHECK_EQ(other->slot, 0);
+    rec_t cmd = {.type = CMD_ECHO, .len = 1, .payload = {42}};
+    CHECK_EQ(client_send(other, &cmd), 0);
+    engine_poll(e);
+    rec_t ev;
+    CHECK_EQ(client_poll(other, &ev, 1), 1);
+    CHECK_EQ(ev.type, EVT_ECHO);
+    CHECK_EQ(ev.payload[0], 42);
+    CHECK_EQ(ev.src, 0);
+    client_detach(other);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    stop_engine(e);
+}
+
+static void test_detached_client_commands_are_still_applied(void)
+{
+    engine_t *e = start_engine("detach", 2);
+    CHECK(e != NULL);
+    client_t *c;
+    CHECK_EQ(client_attach(&c, e->cfg.instance, "brief", CLIENT_SEND, NULL), 0);
+    for (int i = 0; i < 10; i++) {
+        rec_t cmd = {.type = CMD_ECHO};
+        CHECK_EQ(client_send(c, &cmd), 0);
+    }
+    client_detach(c);
+    shm_client_t *slot = shm_client(e->shm, 0);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_CLOSING);
+    POLL_UNTIL(e, LEASE_STATE(atomic_load(&slot->lease)) == LEASE_FREE);
+    CHECK_EQ(e->commands, 10);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_FREE);
+    stop_engine(e);
+}
+
+static void test_full_ring_answers_busy_and_loses_nothing(void)
+{
+    engine_t *e = start_engine("busy", 1);
+    CHECK(e != NULL);
+    client_t *c;
+    CHECK_EQ(client_attach(&c, e->cfg.instance, "eager", CLIENT_SEND | CLIENT_RECV, NULL), 0);
+    int sent = 0;
+    rec_t cmd = {.type = CMD_ECHO};
+    while (client_send(c, &cmd) == 0)
+        sent++;
+    CHECK_EQ(sent, 64);
+    CHECK_EQ(client_send(c, &cmd), -EAGAIN);
+    engine_poll(e);
+    CHECK_EQ(client_send(c, &cmd), 0);
+    engine_poll(e);
+    rec_t evs[128];
+    CHECK_EQ(client_poll(c, evs, 128), 65);
+    for (int i = 0; i < 65; i++)
+        CHECK_EQ(evs[i].seq, (uint64_t)i);
+    client_detach(c);
+    stop_engine(e);
+}
+
+static void test_unknown_command_is_rejected_with_a_reason(void)
+{
+    engine_t *e = start_engine("reject", 1);
+    CHECK(e != NULL);
+    client_t *c;
+    CHECK_EQ(client_attach(&c, e->cfg.instance, "fuzzy", CLIENT_SEND | CLIENT_RECV, NULL), 0);
+    rec_t cmd = {.type = 0x7777};
+    CHECK_EQ(client_send(c, &cmd), 0);
+    rec_t bad_len = {.type = CMD_ECHO, .len = 200};
+    CHECK_EQ(client_send(c, &bad_len), 0);
+    engine_poll(e);
+    rec_t evs[2];
+    CHECK_EQ(client_poll(c, evs, 2), 2);
+    rej_payload_t rej;
+    CHECK_EQ(evs[0].type, EVT_REJECT);
+    memcpy(&rej, evs[0].payload, sizeof(rej));
+    CHECK_EQ(rej.reason, REJ_UNKNOWN_COMMAND);
+    CHECK_EQ(rej.cmd_type, 0x7777);
+    CHECK_EQ(rej.cmd_seq, 0);
+    memcpy(&rej, evs[1].payload, sizeof(rej));
+    CHECK_EQ(rej.reason, REJ_BAD_LENGTH);
+    CHECK_EQ(rej.cmd_seq, 1);
+    client_detach(c);
+    stop_engine(e);
+}
+
+static void test_broken_ring_indices_are_contained(void)
+{
+    engine_t *e = start_engine("broken", 1);
+    CHECK(e != NULL);
+    client_t *c;
+    CHECK_EQ(client_attach(&c, e->cfg.instance, "vandal", CLIENT_SEND, NULL), 0);
+    rec_t cmd = {.type = CMD_ECHO};
+    CHECK_EQ(client_send(c, &cmd), 0);
+    engine_poll(e);
+    atomic_store(&shm_ring(e->shm, 0)->head, UINT64_C(1) << 50);
+    engine_poll(e); /* must not read past the ring */
+    CHECK_EQ(atomic_load(&shm_engine_stats(e->shm)->rings_corrupt), 1);
+    CHECK_EQ(e->commands, 1);
+    CHECK_EQ(LEASE_STATE(atomic_load(&shm_client(e->shm, 0)->lease)), LEASE_FREE);
+    shm_close(c->shm); /* the slot is gone: drop the handle without closing it */
+    free(c);
+    stop_engine(e);
+}
+
+static void test_dead_reader_slot_is_freed(void)
+{
+    engine_t *e = start_engine("reader", 1);
+    CHECK(e != NULL);
+    int pipefd[2];
+    CHECK_EQ(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        client_t *c;
+        if (client_attach(&c, e->cfg.instance, "watcher", CLIENT_RECV, NULL) < 0)
+            _exit(1);
+        if (write(pipefd[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char b;
+    CHECK_EQ(read(pipefd[0], &b, 1), 1);
+    shm_reader_t *r = shm_reader(e->shm, 0);
+    CHECK_EQ(LEASE_STATE(atomic_load(&r->lease)), LEASE_ACTIVE);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    engine_housekeep(e);
+    CHECK_EQ(LEASE_STATE(atomic_load(&r->lease)), LEASE_FREE);
+    CHECK_EQ(atomic_load(&shm_engine_stats(e->shm)->readers_reclaimed), 1);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    stop_engine(e);
+}
+
+static void test_reused_pid_is_not_taken_for_the_owner(void)
+{
+    uint64_t st;
+    CHECK_EQ(proc_start_time(getpid(), &st), 0);
+    uint64_t lease = LEASE_MAKE(getpid(), LEASE_ACTIVE);
+    CHECK(!registry_owner_dead(lease, st));
+    /* Same pid, other start time: a new process that got the dead one's pid. */
+    CHECK(registry_owner_dead(lease, st + 1));
+    CHECK(!registry_owner_dead(LEASE_MAKE(getpid(), LEASE_CLAIMING), 0));
+    CHECK(!registry_owner_dead(LEASE_MAKE(0, LEASE_FREE), 0));
+}
+
+int main(int argc, char **argv)
+{
+    CHECK_MAIN_BEGIN(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    RUN(test_killed_client_ring_is_drained_and_reclaimed);
+    RUN(test_detached_client_commands_are_still_applied);
+    RUN(test_full_ring_answers_busy_and_loses_nothing);
+    RUN(test_unknown_command_is_rejected_with_a_reason);
+    RUN(test_broken_ring_indices_are_contained);
+    RUN(test_dead_reader_slot_is_freed);
+    RUN(test_reused_pid_is_not_taken_for_the_owner);
+    CHECK_MAIN_END();
+}

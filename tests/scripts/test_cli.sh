@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# test_cli.sh - bourse-engine and bourse as an operator runs them: start, ping,
+# status, a second engine refused, clean stop, kill -9 and restart, and a
+# one-line error with a non-zero exit for each kind of bad input.
+# usage: test_cli.sh BUILD_DIR
+set -u
+BUILD=$1
+ENGINE=$BUILD/engine/bourse-engine
+CLI=$BUILD/engine/bourse
+INST="tcli$$"
+TMP=$(mktemp -d)
+export BOURSE_ENGINE_IDLE=backoff
+failures=0
+engine_pid=
+
+cleanup() {
+    [ -n "$engine_pid" ] && kill -9 "$engine_pid" 2>/dev/null
+    rm -rf "$TMP" "/dev/shm/bourse.$INST" "/dev/shm/bourse.$INST.lock"
+}
+trap cleanup EXIT
+
+ok()   { echo "ok   $1"; }
+fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
+
+# expect_error NAME EXPECTED_EXIT NEEDLE CMD...: exit code, one line, names the problem.
+expect_error() {
+    local name=$1 code=$2 needle=$3
+    shift 3
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    local rc=$?
+    local lines
+    lines=$(wc -l <"$TMP/err")
+    if [ "$rc" -ne "$code" ]; then
+        fail "$name" "exit $rc, expected $code ($(cat "$TMP/err"))"
+    elif [ "$lines" -ne 1 ]; then
+        fail "$name" "expected one line of error, got $lines: $(cat "$TMP/err")"
+    elif ! grep -qF -- "$needle" "$TMP/err"; then
+        fail "$name" "error '$(cat "$TMP/err")' lacks '$needle'"
+    else
+        ok "$name"
+    fi
+}
+
+wait_ready() {
+    for _ in $(seq 200); do
+        "$CLI" -i "$INST" status 2>/dev/null | grep -q "running" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+start_engine() {
+    "$ENGINE" -i "$INST" "$@" 2>>"$TMP/engine.log" &
+    engine_pid=$!
+    wait_ready
+}
+
+# --- bad input, before any engine runs
+expect_error unknown_option_is_refused 2 "unknown option '--frobnicate'" "$ENGINE" --frobnicate
+expect_error stray_argument_is_refused 2 "unexpected argument 'extra'" "$ENGINE" extra
+expect_error missing_config_file_is_named 1 "config $TMP/none.ini: No such file or directory" \
+    "$ENGINE" -c "$TMP/none.ini"
+printf '[engine]\nclients = 4\nbogus_key = 1\n' >"$TMP/bad.ini"
+expect_error unknown_config_key_names_line 1 "$TMP/bad.ini:3: unknown key 'bogus_key' in [engine]" \
+    "$ENGINE" -c "$TMP/bad.ini"
+printf '[engine]\nring_capacity = 3000\n' >"$TMP/bad2.ini"
+expect_error bad_config_value_is_named 1 "ring_capacity: 3000 is not a power of two" \
+    "$ENGINE" -c "$TMP/bad2.ini"
+printf '\x00\x01garbage\n[[[\n' >"$TMP/bin.ini"
+expect_error binary_config_is_refused 1 "$TMP/bin.ini:" "$ENGINE" -c "$TMP/bin.ini"
+expect_error bad_env_override_is_named 1 "environment BOURSE_ENGINE_IDLE: idle: 'warp' is not one of" \
+    env BOURSE_ENGINE_IDLE=warp "$ENGINE" -i "$INST"
+expect_error status_without_engine_says_so 1 "is bourse-engine running?" "$CLI" -i "$INST" status
+expect_error cli_unknown_command 2 "unknown command 'sell'" "$CLI" -i "$INST" sell
+expect_error cli_bad_instance_name 2 "may only hold" "$CLI" -i "../x" status
+expect_error cli_bad_count 2 "-n needs a positive count" "$CLI" -i "$INST" ping -n zero
+
+# --- a running engine
+printf '[engine]\ninstance = %s\nclients = 4\nring_capacity = 256\n' "$INST" >"$TMP/good.ini"
+"$ENGINE" -c "$TMP/good.ini" --print-config >"$TMP/printed.ini" && grep -q "clients = 4" "$TMP/printed.ini" \
+    && ok print_config_shows_effective_values || fail print_config_shows_effective_values "$(cat "$TMP/printed.ini")"
+
+if start_engine -c "$TMP/good.ini"; then ok engine_starts_and_reports_running; else fail engine_starts_and_reports_running "$(cat "$TMP/engine.log")"; fi
+grep -q '"level":"info","proc":"engine"' "$TMP/engine.log" && ok engine_logs_json_lines || fail engine_logs_json_lines "$(cat "$TMP/engine.log")"
+
+if "$CLI" -i "$INST" ping -n 200 >"$TMP/ping" 2>&1 && grep -q "200 echoes" "$TMP/ping"; then
+    ok ping_round_trips_through_engine
+else
+    fail ping_round_trips_through_engine "$(cat "$TMP/ping")"
+fi
+
+"$CLI" -i "$INST" watch -n 3 >"$TMP/watch" 2>&1 &
+watch_pid=$!
+sleep 0.3
+"$CLI" -i "$INST" ping -n 3 >/dev/null 2>&1
+wait $watch_pid
+if [ "$(grep -c '"type":"echo"' "$TMP/watch")" -eq 3 ]; then ok watch_prints_events_as_json; else fail watch_prints_events_as_json "$(cat "$TMP/watch")"; fi
+
+"$CLI" -i "$INST" status >"$TMP/status" 2>&1
+if grep -q "generation 1" "$TMP/status" && grep -q "running" "$TMP/status" && grep -q "203 sequenced" "$TMP/status"; then
+    ok status_shows_engine_and_counts
+else
+    fail status_shows_engine_and_counts "$(cat "$TMP/status")"
+fi
+
+expect_error second_engine_is_refused 1 "is owned by a live engine (pid $engine_pid)" "$ENGINE" -i "$INST"
+
+kill -INT "$engine_pid"
+wait "$engine_pid"
+rc=$?
+engine_pid=
+[ "$rc" -eq 0 ] && ok sigint_stops_engine_cleanly || fail sigint_stops_engine_cleanly "exit $rc"
+"$CLI" -i "$INST" status 2>&1 | grep -q "stopped" && ok status_reports_stopped_engine || fail status_reports_stopped_engine "not stopped"
+expect_error ping_after_stop_is_refused 1 "has stopped" "$CLI" -i "$INST" ping
+
+# --- crash and restart
+start_engine -c "$TMP/good.ini"
+kill -9 "$engine_pid"
+wait "$engine_pid" 2>/dev/null
+engine_pid=
+"$CLI" -i "$INST" status 2>&1 | grep -q "stale" && ok status_reports_stale_segment || fail status_reports_stale_segment "$("$CLI" -i "$INST" status 2>&1)"
+expect_error ping_to_stale_segment_is_refused 1 "stale segment" "$CLI" -i "$INST" ping
+if start_engine -c "$TMP/good.ini" && "$CLI" -i "$INST" status | grep -q "generation 3"; then
+    ok restart_after_crash_bumps_generation
+else
+    fail restart_after_crash_bumps_generation "$("$CLI" -i "$INST" status 2>&1)"
+fi
+kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
+
+# --- corrupt segments: one line, non-zero exit, no crash
+SEG=/dev/shm/bourse.$INST
+cp "$SEG" "$TMP/seg"
+truncate -s 100 "$SEG"
+expect_error truncated_segment_is_refused 1 "truncated segment" "$CLI" -i "$INST" status
+cp "$TMP/seg" "$SEG"; printf 'XXXXXXXX' | dd of="$SEG" conv=notrunc status=none
+expect_error foreign_segment_is_refused 1 "not a bourse segment" "$CLI" -i "$INST" status
+cp "$TMP/seg" "$SEG"; printf '\x09' | dd of="$SEG" bs=1 seek=8 conv=notrunc status=none
+expect_error other_layout_version_is_refused 1 "layout version 9 but this build reads version 1" "$CLI" -i "$INST" status
+head -c 4096 /dev/urandom >"$SEG"
+expect_error random_segment_is_refused 1 "/dev/shm/bourse.$INST" "$CLI" -i "$INST" status
+# An engine starts over a corrupt leftover segment: it is replaced, not trusted.
+if start_engine -c "$TMP/good.ini" && "$CLI" -i "$INST" ping -n 5 >/dev/null; then
+    ok engine_replaces_corrupt_leftover
+else
+    fail engine_replaces_corrupt_leftover "$(tail -2 "$TMP/engine.log")"
+fi
+kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
+
+[ "$failures" -eq 0 ]
