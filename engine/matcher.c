@@ -1,0 +1,860 @@
+/* matcher.c - orders and matching: new order (every type and flag), cancel,
+ * amend, mass cancel, GTD expiry, and the read side. Admin commands are in
+ * matcher_admin.c. See matcher.h for the contract.
+ *
+ * Funds: a buy holds price x qty plus the fee at max(maker, taker) bps in the
+ * quote asset; a sell holds its base quantity. Fees round down, so the fees of
+ * partial fills never add up to more than the fee held for the whole. After
+ * each fill a buy's hold is trimmed to what its open quantity still needs,
+ * which returns the saving of a fill below the limit at once. */
+#include "matcher.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "book.h"
+#include "matcher_int.h"
+
+/* ---------------------------------------------------------------- events */
+
+void m_emit(matcher_t *m, uint16_t type, const void *payload, uint32_t len)
+{
+    mevt_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.cmd_seq = m->cur_seq;
+    ev.ts_ns = m->cur_ts;
+    ev.type = type;
+    ev.src = m->cur_src;
+    ev.len = len;
+    memcpy(ev.u.raw, payload, len);
+    m->sink(m->sink_ctx, &ev);
+}
+
+void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid, uint64_t order_id,
+              uint16_t reason)
+{
+    evt_rejected_t r = {.client_order_id = cloid, .order_id = order_id, .account = account,
+                        .cmd_type = cmd_type, .reason = reason};
+    m_emit(m, EVT_REJECTED, &r, sizeof(r));
+    m->stats.rejects++;
+    if (reason < REJ_REASON_MAX)
+        m->stats.rejects_by_reason[reason]++;
+}
+
+void m_touch(matcher_t *m, uint32_t account, uint32_t asset)
+{
+    for (uint32_t i = 0; i < m->ntouched; i++)
+        if (m->touched_acct[i] == account && m->touched_asset[i] == asset)
+            return;
+    if (m->ntouched == TOUCHED_MAX)
+        m_flush_balances(m); /* a long sweep: report what we have so far */
+    m->touched_acct[m->ntouched] = account;
+    m->touched_asset[m->ntouched] = asset;
+    m->ntouched++;
+}
+
+void m_flush_balances(matcher_t *m)
+{
+    for (uint32_t i = 0; i < m->ntouched; i++) {
+        const balance_t *b = m_bal(m, m->touched_acct[i], m->touched_asset[i]);
+        evt_balance_t e = {.available = b->avail, .held = b->held, .account = m->touched_acct[i],
+                           .asset = m->touched_asset[i]};
+        m_emit(m, EVT_BALANCE, &e, sizeof(e));
+    }
+    m->ntouched = 0;
+}
+
+static void emit_level(matcher_t *m, uint32_t ii, int side, const level_t *lv)
+{
+    const instrument_t *in = &m->inst[ii];
+    evt_book_t e = {.price = lv->price * in->tick, .qty = lv->qty * in->lot, .orders = lv->count,
+                    .instrument = ii, .side = (uint8_t)side};
+    m_emit(m, EVT_BOOK, &e, sizeof(e));
+}
+
+static void emit_cancelled(matcher_t *m, const order_t *o, int64_t lots, uint8_t reason)
+{
+    const instrument_t *in = &m->inst[o->instrument];
+    evt_cancelled_t e = {.order_id = o->id, .client_order_id = o->cloid, .qty = lots * in->lot,
+                         .account = o->account, .instrument = o->instrument, .reason = reason,
+                         .side = o->side};
+    m_emit(m, EVT_CANCELLED, &e, sizeof(e));
+}
+
+static void emit_replaced(matcher_t *m, const order_t *o, int kept)
+{
+    const instrument_t *in = &m->inst[o->instrument];
+    evt_replaced_t e = {.order_id = o->id, .client_order_id = o->cloid, .price = o->price * in->tick,
+                        .qty = o->qty * in->lot, .account = o->account, .instrument = o->instrument,
+                        .kept_priority = (uint8_t)kept, .side = o->side};
+    m_emit(m, EVT_REPLACED, &e, sizeof(e));
+}
+
+/* ---------------------------------------------------------------- hashes */
+
+static inline uint32_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+static inline uint32_t hash_id(uint64_t id)
+{
+    return mix64(id);
+}
+
+static inline uint32_t hash_cloid(uint32_t account, uint64_t cloid)
+{
+    return mix64(cloid ^ ((uint64_t)account * UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+static uint32_t find_id(const matcher_t *m, uint64_t id)
+{
+    uint32_t h = hash_id(id);
+    for (uint64_t i = h & m->by_id.mask;; i = (i + 1) & m->by_id.mask) {
+        oslot_t s = m->by_id.slots[i];
+        if (s.idx1 == 0)
+            return NIL;
+        if (s.hash == h && m->orders[s.idx1 - 1].id == id)
+            return s.idx1 - 1;
+    }
+}
+
+static uint32_t find_cloid(const matcher_t *m, uint32_t account, uint64_t cloid)
+{
+    uint32_t h = hash_cloid(account, cloid);
+    for (uint64_t i = h & m->by_cloid.mask;; i = (i + 1) & m->by_cloid.mask) {
+        oslot_t s = m->by_cloid.slots[i];
+        if (s.idx1 == 0)
+            return NIL;
+        const order_t *o = &m->orders[s.idx1 - 1];
+        if (s.hash == h && o->cloid == cloid && o->account == account)
+            return s.idx1 - 1;
+    }
+}
+
+static void ohash_insert(ohash_t *t, uint32_t h, uint32_t oi)
+{
+    uint64_t i = h & t->mask;
+    while (t->slots[i].idx1 != 0)
+        i = (i + 1) & t->mask;
+    t->slots[i] = (oslot_t){oi + 1, h};
+}
+
+/* Backward-shift deletion: later entries of the probe run move up into the
+ * hole unless their home slot lies cyclically after it. */
+static void ohash_erase(ohash_t *t, uint32_t h, uint32_t oi)
+{
+    uint64_t i = h & t->mask;
+    while (t->slots[i].idx1 != oi + 1)
+        i = (i + 1) & t->mask;
+    for (;;) {
+        uint64_t j = i;
+        for (;;) {
+            j = (j + 1) & t->mask;
+            if (t->slots[j].idx1 == 0) {
+                t->slots[i].idx1 = 0;
+                return;
+            }
+            uint64_t k = t->slots[j].hash & t->mask;
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                continue;
+            break;
+        }
+        t->slots[i] = t->slots[j];
+        i = j;
+    }
+}
+
+/* ---------------------------------------------------------------- funds */
+
+static inline int32_t hold_bps(const order_t *o)
+{
+    return o->maker_bps > o->taker_bps ? o->maker_bps : o->taker_bps;
+}
+
+/* What a buy of lots at price ticks must hold; -1 on overflow. */
+static int64_t buy_hold(const instrument_t *in, int64_t ticks, int64_t lots, int32_t bps)
+{
+    int64_t n, total;
+    if (__builtin_mul_overflow(ticks, lots, &n) || __builtin_mul_overflow(n, in->mult, &n))
+        return -1;
+    if (__builtin_add_overflow(n, m_fee(n, bps), &total))
+        return -1;
+    return total;
+}
+
+static int64_t order_need(const instrument_t *in, const order_t *o)
+{
+    return o->side == SIDE_BUY ? buy_hold(in, o->price, o->qty, hold_bps(o)) : o->qty * in->lot;
+}
+
+static inline uint32_t hold_asset(const instrument_t *in, int side)
+{
+    return side == SIDE_BUY ? in->quote : in->base;
+}
+
+/* Returns an order's whole hold to available. */
+static void release_all(matcher_t *m, order_t *o)
+{
+    if (o->held == 0)
+        return;
+    uint32_t asset = hold_asset(&m->inst[o->instrument], o->side);
+    balance_t *b = m_bal(m, o->account, asset);
+    b->held -= o->held;
+    b->avail += o->held;
+    o->held = 0;
+    m_touch(m, o->account, asset);
+}
+
+/* Trims a buy's hold to what its open quantity needs. */
+static void trim_hold(matcher_t *m, const instrument_t *in, order_t *o)
+{
+    int64_t excess = o->held - order_need(in, o);
+    if (excess <= 0)
+        return;
+    balance_t *b = m_bal(m, o->account, hold_asset(in, o->side));
+    b->held -= excess;
+    b->avail += excess;
+    o->held -= excess;
+}
+
+/* ---------------------------------------------------------------- orders */
+
+static uint32_t order_alloc(matcher_t *m)
+{
+    uint32_t oi = m->free_head;
+    if (oi != NIL)
+        m->free_head = m->orders[oi].next;
+    return oi;
+}
+
+static void gtd_push(matcher_t *m, uint64_t expire_ns, uint64_t id)
+{
+    uint32_t i = m->ngtd++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (m->gtd[parent].expire_ns < expire_ns ||
+            (m->gtd[parent].expire_ns == expire_ns && m->gtd[parent].order_id < id))
+            break;
+        m->gtd[i] = m->gtd[parent];
+        i = parent;
+    }
+    m->gtd[i] = (gtd_entry_t){expire_ns, id};
+}
+
+static int gtd_less(const gtd_entry_t *a, const gtd_entry_t *b)
+{
+    return a->expire_ns < b->expire_ns || (a->expire_ns == b->expire_ns && a->order_id < b->order_id);
+}
+
+static gtd_entry_t gtd_pop(matcher_t *m)
+{
+    gtd_entry_t top = m->gtd[0], last = m->gtd[--m->ngtd];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= m->ngtd)
+            break;
+        if (c + 1 < m->ngtd && gtd_less(&m->gtd[c + 1], &m->gtd[c]))
+            c++;
+        if (!gtd_less(&m->gtd[c], &last))
+            break;
+        m->gtd[i] = m->gtd[c];
+        i = c;
+    }
+    if (m->ngtd > 0)
+        m->gtd[i] = last;
+    return top;
+}
+
+/* The heap keeps entries of orders that left early; when it fills up, drop
+ * those and rebuild. Returns whether there is room now. */
+static int gtd_room(matcher_t *m)
+{
+    if (m->ngtd < m->cfg.max_gtd)
+        return 1;
+    uint32_t n = m->ngtd;
+    m->ngtd = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        gtd_entry_t e = m->gtd[i];
+        uint32_t oi = find_id(m, e.order_id);
+        if (oi != NIL && m->orders[oi].expire_ns == e.expire_ns)
+            gtd_push(m, e.expire_ns, e.order_id);
+    }
+    return m->ngtd < m->cfg.max_gtd;
+}
+
+/* Puts a pool order at the back of its price level and into the indexes. The
+ * caller checked level capacity. */
+static void order_rest(matcher_t *m, uint32_t oi)
+{
+    order_t *o = &m->orders[oi];
+    book_side_t *bs = &m->inst[o->instrument].side[o->side];
+    uint32_t pos;
+    int64_t at = book_find(bs, o->side, o->price, &pos);
+    level_t *lv = at >= 0 ? &bs->lv[at] : book_insert(bs, pos, o->price);
+    book_push(m->orders, lv, oi);
+    emit_level(m, o->instrument, o->side, lv);
+}
+
+static void order_index(matcher_t *m, uint32_t oi)
+{
+    order_t *o = &m->orders[oi];
+    ohash_insert(&m->by_id, hash_id(o->id), oi);
+    if (o->cloid != 0)
+        ohash_insert(&m->by_cloid, hash_cloid(o->account, o->cloid), oi);
+    account_t *a = &m->accounts[o->account];
+    o->anext = NIL;
+    o->aprev = a->tail;
+    if (a->tail != NIL)
+        m->orders[a->tail].anext = oi;
+    else
+        a->head = oi;
+    a->tail = oi;
+    a->open_orders++;
+    m->resting++;
+    if (o->tif == TIF_GTD)
+        gtd_push(m, o->expire_ns, o->id);
+}
+
+/* Takes a pool order out of the indexes and frees it (it is already out of
+ * its level). */
+static void order_free(matcher_t *m, uint32_t oi)
+{
+    order_t *o = &m->orders[oi];
+    ohash_erase(&m->by_id, hash_id(o->id), oi);
+    if (o->cloid != 0)
+        ohash_erase(&m->by_cloid, hash_cloid(o->account, o->cloid), oi);
+    account_t *a = &m->accounts[o->account];
+    if (o->aprev != NIL)
+        m->orders[o->aprev].anext = o->anext;
+    else
+        a->head = o->anext;
+    if (o->anext != NIL)
+        m->orders[o->anext].aprev = o->aprev;
+    else
+        a->tail = o->aprev;
+    a->open_orders--;
+    m->resting--;
+    o->next = m->free_head;
+    m->free_head = oi;
+}
+
+/* Cancels a resting order outside a sweep: out of its level (book event),
+ * funds released, freed. */
+static void order_cancel(matcher_t *m, uint32_t oi, uint8_t reason)
+{
+    order_t *o = &m->orders[oi];
+    book_side_t *bs = &m->inst[o->instrument].side[o->side];
+    uint32_t pos;
+    int64_t at = book_find(bs, o->side, o->price, &pos);
+    level_t *lv = &bs->lv[at];
+    book_unlink(m->orders, lv, oi);
+    emit_cancelled(m, o, o->qty, reason);
+    emit_level(m, o->instrument, o->side, lv);
+    if (lv->count == 0)
+        book_remove(bs, (uint32_t)at);
+    release_all(m, o);
+    order_free(m, oi);
+}
+
+/* ---------------------------------------------------------------- matching */
+
+static void fill(matcher_t *m, uint32_t ii, order_t *t, order_t *mk, level_t *lv, int64_t q)
+{
+    instrument_t *in = &m->inst[ii];
+    int64_t notional = lv->price * q * in->mult; /* bounded by a hold checked at entry */
+    int64_t base_amt = q * in->lot;
+    int64_t mfee = m_fee(notional, mk->maker_bps), tfee = m_fee(notional, t->taker_bps);
+    order_t *buyer = t->side == SIDE_BUY ? t : mk, *seller = t->side == SIDE_BUY ? mk : t;
+    int64_t bfee = buyer == t ? tfee : mfee, sfee = seller == t ? tfee : mfee;
+
+    t->qty -= q;
+    mk->qty -= q;
+    lv->qty -= q;
+
+    balance_t *bq = m_bal(m, buyer->account, in->quote), *bb = m_bal(m, buyer->account, in->base);
+    bq->held -= notional + bfee;
+    buyer->held -= notional + bfee;
+    bb->avail += base_amt;
+    trim_hold(m, in, buyer);
+
+    balance_t *sb = m_bal(m, seller->account, in->base), *sq = m_bal(m, seller->account, in->quote);
+    sb->held -= base_amt;
+    seller->held -= base_amt;
+    sq->avail += notional - sfee;
+
+    m_bal(m, MATCHER_FEE_ACCOUNT, in->quote)->avail += bfee + sfee;
+    m_touch(m, buyer->account, in->quote);
+    m_touch(m, buyer->account, in->base);
+    m_touch(m, seller->account, in->quote);
+    m_touch(m, seller->account, in->base);
+    m_touch(m, MATCHER_FEE_ACCOUNT, in->quote);
+
+    in->ref_ticks = lv->price;
+    evt_trade_t e = {.trade_id = m->next_trade_id++, .maker_order_id = mk->id,
+                     .taker_order_id = t->id, .price = lv->price * in->tick, .qty = base_amt,
+                     .maker_fee = mfee, .taker_fee = tfee, .maker_account = mk->account,
+                     .taker_account = t->account, .instrument = ii, .taker_side = t->side,
+                     .maker_done = mk->qty == 0};
+    m_emit(m, EVT_TRADE, &e, sizeof(e));
+    m->stats.trades++;
+}
+
+/* Reduces an order by lots without a trade (STP decrement); returns funds. */
+static void decrement(matcher_t *m, order_t *o, level_t *lv, int64_t lots)
+{
+    const instrument_t *in = &m->inst[o->instrument];
+    o->qty -= lots;
+    if (lv != NULL)
+        lv->qty -= lots;
+    int64_t excess = o->held - order_need(in, o);
+    balance_t *b = m_bal(m, o->account, hold_asset(in, o->side));
+    b->held -= excess;
+    b->avail += excess;
+    o->held -= excess;
+    m_touch(m, o->account, hold_asset(in, o->side));
+}
+
+/* A maker leaves its level inside a sweep: the caller emits the level event. */
+static void maker_out(matcher_t *m, uint32_t oi, level_t *lv, int64_t cancel_lots, uint8_t reason)
+{
+    order_t *o = &m->orders[oi];
+    book_unlink(m->orders, lv, oi);
+    if (cancel_lots > 0 || reason != 0)
+        emit_cancelled(m, o, cancel_lots, reason);
+    release_all(m, o);
+    order_free(m, oi);
+}
+
+/* Matches taker t against the opposite side up to its price. Returns the
+ * reason its remainder must be cancelled (0: it may rest, or nothing is left). */
+static uint8_t match(matcher_t *m, uint32_t ii, order_t *t)
+{
+    book_side_t *bs = &m->inst[ii].side[!t->side];
+    uint8_t why = 0;
+    while (t->qty > 0 && bs->n > 0 && why == 0) {
+        uint32_t pos = bs->n - 1;
+        level_t *lv = &bs->lv[pos];
+        if (t->side == SIDE_BUY ? lv->price > t->price : lv->price < t->price) {
+            why = CXL_PROTECTION; /* for a market order; limit orders just stop here */
+            break;
+        }
+        int64_t qty0 = lv->qty;
+        uint32_t count0 = lv->count;
+        uint32_t oi = lv->head;
+        while (oi != NIL && t->qty > 0) {
+            order_t *mk = &m->orders[oi];
+            uint32_t next = mk->next;
+            if (mk->account != t->account) {
+                int64_t q = t->qty < mk->qty ? t->qty : mk->qty;
+                fill(m, ii, t, mk, lv, q);
+                if (mk->qty == 0)
+                    maker_out(m, oi, lv, 0, 0);
+            } else if (t->stp == STP_CANCEL_OLDEST) {
+                maker_out(m, oi, lv, mk->qty, CXL_STP);
+            } else if (t->stp == STP_DECREMENT) {
+                int64_t d = t->qty < mk->qty ? t->qty : mk->qty;
+                decrement(m, t, NULL, d);
+                if (mk->qty == d) {
+                    maker_out(m, oi, lv, d, CXL_STP);
+                } else {
+                    decrement(m, mk, lv, d);
+                    emit_replaced(m, mk, 1);
+                }
+                if (t->qty == 0) {
+                    emit_cancelled(m, t, d, CXL_STP);
+                } else {
+                    emit_replaced(m, t, 1);
+                }
+            } else { /* cancel newest, or both */
+                if (t->stp == STP_CANCEL_BOTH)
+                    maker_out(m, oi, lv, mk->qty, CXL_STP);
+                why = CXL_STP;
+                break;
+            }
+            oi = next;
+        }
+        if (lv->qty != qty0 || lv->count != count0)
+            emit_level(m, ii, !t->side, lv);
+        if (lv->count == 0)
+            book_remove(bs, pos);
+    }
+    if (why == 0 && t->qty > 0 && bs->n == 0)
+        why = CXL_IOC_REMAINDER;
+    return why;
+}
+
+/* FOK is decided before any fill: enough quantity at acceptable prices from
+ * other accounts, and no own order in the way that STP would stop at. */
+static int fok_fillable(matcher_t *m, uint32_t ii, const order_t *t)
+{
+    const book_side_t *bs = &m->inst[ii].side[!t->side];
+    int64_t need = t->qty;
+    for (uint32_t p = bs->n; p-- > 0;) {
+        const level_t *lv = &bs->lv[p];
+        if (t->side == SIDE_BUY ? lv->price > t->price : lv->price < t->price)
+            return 0;
+        for (uint32_t oi = lv->head; oi != NIL; oi = m->orders[oi].next) {
+            const order_t *mk = &m->orders[oi];
+            if (mk->account == t->account) {
+                if (t->stp != STP_CANCEL_OLDEST)
+                    return 0;
+                continue;
+            }
+            need -= mk->qty;
+            if (need <= 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int crosses(matcher_t *m, uint32_t ii, int side, int64_t ticks)
+{
+    const level_t *best = book_best(&m->inst[ii].side[!side]);
+    return best != NULL && (side == SIDE_BUY ? best->price <= ticks : best->price >= ticks);
+}
+
+/* Price checks shared by new orders and amends; 0 or a reject reason. */
+static uint16_t check_price(const instrument_t *in, int64_t price)
+{
+    if (price <= 0)
+        return REJ_PRICE_NOT_POSITIVE;
+    if (price % in->tick != 0)
+        return REJ_PRICE_OFF_TICK;
+    if (in->band_bps != 0) {
+        int64_t ticks = price / in->tick;
+        int64_t width = in->ref_ticks / 10000 * in->band_bps + in->ref_ticks % 10000 * in->band_bps / 10000;
+        if (ticks < in->ref_ticks - width || ticks > in->ref_ticks + width)
+            return REJ_PRICE_OUT_OF_BAND;
+    }
+    return 0;
+}
+
+static uint16_t check_qty(const instrument_t *in, int64_t qty, int check_min)
+{
+    if (qty <= 0)
+        return REJ_QTY_NOT_POSITIVE;
+    if (qty % in->lot != 0)
+        return REJ_QTY_OFF_LOT;
+    if (check_min && qty / in->lot < in->min_lots)
+        return REJ_QTY_BELOW_MIN;
+    if (qty / in->lot > in->max_lots)
+        return REJ_QTY_ABOVE_MAX;
+    return 0;
+}
+
+static uint16_t check_new(matcher_t *m, const cmd_new_order_t *c, uint64_t now)
+{
+    if (c->instrument >= m->cfg.max_instruments || m->inst[c->instrument].status == INST_NONE)
+        return REJ_UNKNOWN_INSTRUMENT;
+    if (c->account >= m->cfg.max_accounts || !m->accounts[c->account].exists)
+        return REJ_UNKNOWN_ACCOUNT;
+    const instrument_t *in = &m->inst[c->instrument];
+    if (in->status == INST_HALTED)
+        return REJ_INSTRUMENT_HALTED;
+    if (c->side > SIDE_SELL)
+        return REJ_BAD_SIDE;
+    if (c->type > ORD_MARKET)
+        return REJ_BAD_TYPE;
+    if (c->tif > TIF_GTD || (c->type == ORD_MARKET && c->tif != TIF_IOC && c->tif != TIF_FOK))
+        return REJ_BAD_TIF;
+    if (c->stp > STP_DECREMENT)
+        return REJ_BAD_STP;
+    if ((c->flags & ~ORDF_POST_ONLY) != 0 ||
+        ((c->flags & ORDF_POST_ONLY) && (c->type == ORD_MARKET || c->tif == TIF_IOC || c->tif == TIF_FOK)))
+        return REJ_BAD_FLAGS;
+    uint16_t r = check_qty(in, c->qty, 1);
+    if (r != 0)
+        return r;
+    if (c->type == ORD_MARKET && c->price == 0)
+        return REJ_MARKET_NO_PROTECTION;
+    if ((r = check_price(in, c->price)) != 0)
+        return r;
+    if (c->tif == TIF_GTD && c->expire_ns <= now)
+        return REJ_GTD_EXPIRED;
+    if (c->client_order_id != 0 && find_cloid(m, c->account, c->client_order_id) != NIL)
+        return REJ_DUPLICATE_CLIENT_ORDER_ID;
+    return 0;
+}
+
+static void new_order(matcher_t *m, const mcmd_t *cmd)
+{
+    const cmd_new_order_t *c = &cmd->u.new_order;
+    uint16_t r = check_new(m, c, cmd->ts_ns);
+#define REJECT(reason) do { m_reject(m, CMD_NEW_ORDER, c->account, c->client_order_id, 0, (reason)); return; } while (0)
+    if (r != 0)
+        REJECT(r);
+    instrument_t *in = &m->inst[c->instrument];
+    const account_t *a = &m->accounts[c->account];
+    const fee_tier_t *tier = &m->tiers[a->tier];
+    order_t t = {
+        .cloid = c->client_order_id, .price = c->price / in->tick, .qty = c->qty / in->lot,
+        .expire_ns = c->tif == TIF_GTD ? c->expire_ns : 0, .account = c->account,
+        .instrument = c->instrument, .prev = NIL, .next = NIL, .aprev = NIL, .anext = NIL,
+        .side = c->side, .tif = c->tif, .stp = c->stp, .flags = c->flags,
+        .maker_bps = (uint16_t)tier->maker_bps, .taker_bps = (uint16_t)tier->taker_bps,
+    };
+    int64_t need = order_need(in, &t);
+    if (need < 0)
+        REJECT(REJ_OVERFLOW);
+    balance_t *b = m_bal(m, c->account, hold_asset(in, c->side));
+    if (b->avail < need)
+        REJECT(REJ_INSUFFICIENT_BALANCE);
+    int may_rest = c->type == ORD_LIMIT && (c->tif == TIF_GTC || c->tif == TIF_GTD);
+    if (may_rest) {
+        /* Room is checked before any fill: a command either happens whole or not at all. */
+        uint32_t pos;
+        const book_side_t *own = &in->side[c->side];
+        if (m->free_head == NIL)
+            REJECT(REJ_ORDERS_FULL);
+        if (book_find(own, c->side, t.price, &pos) < 0 && own->n >= m->cfg.max_levels)
+            REJECT(REJ_BOOK_FULL);
+        if (a->open_orders >= m->cfg.max_account_orders)
+            REJECT(REJ_ACCOUNT_ORDERS_FULL);
+        if (c->tif == TIF_GTD && !gtd_room(m))
+            REJECT(REJ_ORDERS_FULL);
+    }
+    if ((c->flags & ORDF_POST_ONLY) && crosses(m, c->instrument, c->side, t.price))
+        REJECT(REJ_POST_ONLY_WOULD_TAKE);
+    if (c->tif == TIF_FOK && !fok_fillable(m, c->instrument, &t))
+        REJECT(REJ_FOK_NOT_FILLABLE);
+#undef REJECT
+
+    t.id = m->next_order_id++;
+    m->stats.orders_accepted++;
+    evt_accepted_t acc = {.order_id = t.id, .client_order_id = t.cloid, .price = c->price, .qty = c->qty,
+                          .expire_ns = t.expire_ns, .account = c->account, .instrument = c->instrument,
+                          .side = c->side, .type = c->type, .tif = c->tif, .stp = c->stp,
+                          .flags = c->flags};
+    m_emit(m, EVT_ACCEPTED, &acc, sizeof(acc));
+    b->avail -= need;
+    b->held += need;
+    t.held = need;
+    m_touch(m, c->account, hold_asset(in, c->side));
+
+    uint8_t why = match(m, c->instrument, &t);
+    if (t.qty > 0 && may_rest && why != CXL_STP) {
+        uint32_t oi = order_alloc(m);
+        m->orders[oi] = t;
+        order_rest(m, oi);
+        order_index(m, oi);
+    } else {
+        if (t.qty > 0)
+            emit_cancelled(m, &t, t.qty, why == CXL_STP ? CXL_STP
+                                         : c->type == ORD_MARKET && why == CXL_PROTECTION ? CXL_PROTECTION
+                                                                                         : CXL_IOC_REMAINDER);
+        release_all(m, &t);
+    }
+}
+
+/* The order a cancel or amend names, owned by account; NIL if none. */
+static uint32_t target(matcher_t *m, uint32_t account, uint64_t order_id, uint64_t cloid)
+{
+    uint32_t oi = order_id != 0 ? find_id(m, order_id) : cloid != 0 ? find_cloid(m, account, cloid) : NIL;
+    if (oi != NIL && m->orders[oi].account != account)
+        return NIL; /* another account's order: as if it did not exist */
+    return oi;
+}
+
+static void cancel(matcher_t *m, const mcmd_t *cmd)
+{
+    const cmd_cancel_t *c = &cmd->u.cancel;
+    if (c->account >= m->cfg.max_accounts || !m->accounts[c->account].exists) {
+        m_reject(m, CMD_CANCEL, c->account, c->client_order_id, c->order_id, REJ_UNKNOWN_ACCOUNT);
+        return;
+    }
+    uint32_t oi = target(m, c->account, c->order_id, c->client_order_id);
+    if (oi == NIL) {
+        m_reject(m, CMD_CANCEL, c->account, c->client_order_id, c->order_id, REJ_UNKNOWN_ORDER);
+        return;
+    }
+    order_cancel(m, oi, CXL_USER);
+}
+
+static void amend(matcher_t *m, const mcmd_t *cmd)
+{
+    const cmd_amend_t *c = &cmd->u.amend;
+#define REJECT(reason) do { m_reject(m, CMD_AMEND, c->account, c->client_order_id, c->order_id, (reason)); return; } while (0)
+    if (c->account >= m->cfg.max_accounts || !m->accounts[c->account].exists)
+        REJECT(REJ_UNKNOWN_ACCOUNT);
+    uint32_t oi = target(m, c->account, c->order_id, c->client_order_id);
+    if (oi == NIL)
+        REJECT(REJ_UNKNOWN_ORDER);
+    order_t *o = &m->orders[oi];
+    instrument_t *in = &m->inst[o->instrument];
+    if (in->status == INST_HALTED)
+        REJECT(REJ_INSTRUMENT_HALTED);
+    int64_t price = c->new_price != 0 ? c->new_price : o->price * in->tick;
+    int64_t qty = c->new_qty != 0 ? c->new_qty : o->qty * in->lot;
+    uint16_t r;
+    if ((r = check_price(in, price)) != 0 || (r = check_qty(in, qty, 0)) != 0)
+        REJECT(r);
+    int64_t ticks = price / in->tick, lots = qty / in->lot;
+    if (ticks == o->price && lots == o->qty)
+        REJECT(REJ_AMEND_NO_CHANGE);
+    order_t want = *o;
+    want.price = ticks;
+    want.qty = lots;
+    int64_t need = order_need(in, &want);
+    if (need < 0)
+        REJECT(REJ_OVERFLOW);
+    balance_t *b = m_bal(m, o->account, hold_asset(in, o->side));
+    if (need - o->held > b->avail)
+        REJECT(REJ_INSUFFICIENT_BALANCE);
+    book_side_t *own = &in->side[o->side];
+    uint32_t pos;
+    int64_t at = book_find(own, o->side, o->price, &pos);
+    level_t *lv = &own->lv[at];
+    int moves = ticks != o->price;
+    if (moves && book_find(own, o->side, ticks, &pos) < 0 && own->n >= m->cfg.max_levels && lv->count > 1)
+        REJECT(REJ_BOOK_FULL);
+    if (moves && (o->flags & ORDF_POST_ONLY) && crosses(m, o->instrument, o->side, ticks))
+        REJECT(REJ_POST_ONLY_WOULD_TAKE);
+#undef REJECT
+
+    b->avail -= need - o->held;
+    b->held += need - o->held;
+    o->held = need;
+    m_touch(m, o->account, hold_asset(in, o->side));
+    if (!moves && lots < o->qty) {
+        /* A decrease at the same price keeps its place in the queue. */
+        lv->qty -= o->qty - lots;
+        o->qty = lots;
+        emit_replaced(m, o, 1);
+        emit_level(m, o->instrument, o->side, lv);
+        return;
+    }
+    /* Otherwise it leaves its level and comes back as new: it may trade. */
+    book_unlink(m->orders, lv, oi);
+    emit_level(m, o->instrument, o->side, lv);
+    if (lv->count == 0)
+        book_remove(own, (uint32_t)at);
+    o->price = ticks;
+    o->qty = lots;
+    emit_replaced(m, o, 0);
+    uint8_t why = match(m, o->instrument, o);
+    if (o->qty > 0 && why != CXL_STP) {
+        order_rest(m, oi);
+        return;
+    }
+    if (o->qty > 0)
+        emit_cancelled(m, o, o->qty, CXL_STP);
+    release_all(m, o);
+    order_free(m, oi);
+}
+
+static void mass_cancel(matcher_t *m, const mcmd_t *cmd)
+{
+    const cmd_mass_cancel_t *c = &cmd->u.mass_cancel;
+    if (c->account >= m->cfg.max_accounts || !m->accounts[c->account].exists) {
+        m_reject(m, CMD_MASS_CANCEL, c->account, 0, 0, REJ_UNKNOWN_ACCOUNT);
+        return;
+    }
+    if (c->instrument != UINT32_MAX &&
+        (c->instrument >= m->cfg.max_instruments || m->inst[c->instrument].status == INST_NONE)) {
+        m_reject(m, CMD_MASS_CANCEL, c->account, 0, 0, REJ_UNKNOWN_INSTRUMENT);
+        return;
+    }
+    for (uint32_t oi = m->accounts[c->account].head; oi != NIL;) {
+        uint32_t next = m->orders[oi].anext;
+        if (c->instrument == UINT32_MAX || m->orders[oi].instrument == c->instrument)
+            order_cancel(m, oi, CXL_MASS);
+        oi = next;
+    }
+    m_emit(m, EVT_ADMIN, c, sizeof(*c)); /* the acknowledgement, even when nothing was open */
+}
+
+static void expire(matcher_t *m, uint64_t now)
+{
+    while (m->ngtd > 0 && m->gtd[0].expire_ns <= now) {
+        gtd_entry_t e = gtd_pop(m);
+        uint32_t oi = find_id(m, e.order_id);
+        if (oi != NIL && m->orders[oi].expire_ns == e.expire_ns)
+            order_cancel(m, oi, CXL_EXPIRED);
+    }
+}
+
+void matcher_apply(matcher_t *m, const mcmd_t *cmd)
+{
+    m->cur_seq = cmd->seq;
+    m->cur_ts = cmd->ts_ns;
+    m->cur_src = cmd->src;
+    expire(m, cmd->ts_ns);
+    switch (cmd->type) {
+    case CMD_NEW_ORDER: new_order(m, cmd); break;
+    case CMD_CANCEL: cancel(m, cmd); break;
+    case CMD_AMEND: amend(m, cmd); break;
+    case CMD_MASS_CANCEL: mass_cancel(m, cmd); break;
+    case CMD_TIMER: break;
+    default: m_admin(m, cmd); break;
+    }
+    m_flush_balances(m);
+}
+
+/* ---------------------------------------------------------------- read side */
+
+int matcher_depth(const matcher_t *m, uint32_t instrument, int side, matcher_level_t *out, uint32_t n)
+{
+    if (instrument >= m->cfg.max_instruments || m->inst[instrument].status == INST_NONE ||
+        (side != SIDE_BUY && side != SIDE_SELL))
+        return -ENOENT;
+    const instrument_t *in = &m->inst[instrument];
+    const book_side_t *bs = &in->side[side];
+    uint32_t k = 0;
+    for (uint32_t p = bs->n; p-- > 0 && k < n; k++)
+        out[k] = (matcher_level_t){bs->lv[p].price * in->tick, bs->lv[p].qty * in->lot, bs->lv[p].count};
+    return (int)k;
+}
+
+int matcher_balance(const matcher_t *m, uint32_t account, uint32_t asset, int64_t *available, int64_t *held)
+{
+    if (account >= m->cfg.max_accounts || !m->accounts[account].exists || asset >= m->cfg.max_assets ||
+        !m->assets[asset].exists)
+        return -ENOENT;
+    const balance_t *b = &m->bal[(uint64_t)account * m->cfg.max_assets + asset];
+    *available = b->avail;
+    *held = b->held;
+    return 0;
+}
+
+static void order_view(const matcher_t *m, const order_t *o, matcher_order_t *out)
+{
+    const instrument_t *in = &m->inst[o->instrument];
+    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, o->expire_ns,
+                             o->account, o->instrument, o->side, o->tif};
+}
+
+int matcher_order(const matcher_t *m, uint64_t order_id, matcher_order_t *out)
+{
+    uint32_t oi = find_id(m, order_id);
+    if (oi == NIL)
+        return -ENOENT;
+    order_view(m, &m->orders[oi], out);
+    return 0;
+}
+
+void matcher_account_orders(const matcher_t *m, uint32_t account,
+                            void (*fn)(void *ctx, const matcher_order_t *o), void *ctx)
+{
+    if (account >= m->cfg.max_accounts)
+        return;
+    for (uint32_t oi = m->accounts[account].head; oi != NIL; oi = m->orders[oi].anext) {
+        matcher_order_t v;
+        order_view(m, &m->orders[oi], &v);
+        fn(ctx, &v);
+    }
+}
+
+void matcher_get_stats(const matcher_t *m, matcher_stats_t *out)
+{
+    *out = m->stats;
+    out->orders_resting = m->resting;
+}

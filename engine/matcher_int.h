@@ -1,0 +1,165 @@
+/* matcher_int.h - the matcher's private state, shared by its files:
+ * matcher.c (orders and matching), matcher_admin.c (assets, instruments,
+ * accounts, funds), book.h (price levels). Not for other modules. */
+#ifndef BOURSE_MATCHER_INT_H
+#define BOURSE_MATCHER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "matcher.h"
+
+#define NIL UINT32_MAX
+
+/* A resting order: 80 bytes, in one preallocated pool. prev/next link it into
+ * its price level's FIFO; aprev/anext into its account's list (mass cancel). */
+typedef struct order {
+    uint64_t id;
+    uint64_t cloid;
+    int64_t price;          /* ticks */
+    int64_t qty;            /* open lots */
+    int64_t held;           /* what this order holds: quote minor units (buy) or base (sell) */
+    uint64_t expire_ns;
+    uint32_t account;
+    uint32_t instrument;
+    uint32_t prev, next;
+    uint32_t aprev, anext;
+    uint8_t side, tif, stp, flags;
+    uint16_t maker_bps, taker_bps; /* fees fixed at entry: a tier change affects new orders */
+} order_t;
+_Static_assert(sizeof(order_t) == 80, "order is 80 bytes: 10M resting orders fit in the memory budget");
+
+/* A price level: FIFO of orders, kept in a per-side vector sorted so that the
+ * best price is last (bids ascending, asks descending). The action is at the
+ * touch, so inserts and removals there move few entries, and the best price is
+ * one load. */
+typedef struct level {
+    int64_t price;          /* ticks */
+    int64_t qty;            /* lots */
+    uint32_t head, tail;
+    uint32_t count;
+    uint32_t pad;
+} level_t;
+
+typedef struct book_side {
+    level_t *lv;
+    uint32_t n;
+} book_side_t;
+
+enum inst_status { INST_NONE = 0, INST_OPEN = 1, INST_HALTED = 2 };
+
+typedef struct instrument {
+    uint8_t status;
+    char symbol[16];
+    uint32_t base, quote;
+    uint32_t band_bps;
+    int64_t tick;           /* price units per tick */
+    int64_t lot;            /* base minor units per lot */
+    int64_t mult;           /* quote minor units per tick x lot */
+    int64_t min_lots, max_lots;
+    int64_t ref_ticks;      /* band centre: last trade, or the configured reference */
+    book_side_t side[2];
+} instrument_t;
+
+typedef struct asset {
+    uint8_t exists;
+    uint8_t decimals;
+    char name[16];
+    int64_t net_deposits;
+} asset_t;
+
+typedef struct account {
+    uint8_t exists;
+    uint8_t tier;
+    uint32_t open_orders;
+    uint32_t head, tail;    /* its orders, oldest first */
+} account_t;
+
+typedef struct balance {
+    int64_t avail;
+    int64_t held;
+} balance_t;
+
+typedef struct fee_tier {
+    int32_t maker_bps, taker_bps;
+} fee_tier_t;
+
+typedef struct gtd_entry {
+    uint64_t expire_ns;
+    uint64_t order_id;
+} gtd_entry_t;
+
+/* Open addressing with linear probing and backward-shift deletion: no
+ * tombstones, so probe lengths never degrade. A slot holds the order index + 1
+ * (0: empty) and the key's 32-bit hash, which gives the home slot without
+ * touching the order. */
+typedef struct oslot {
+    uint32_t idx1;
+    uint32_t hash;
+} oslot_t;
+
+typedef struct ohash {
+    oslot_t *slots;
+    uint64_t mask;
+} ohash_t;
+
+enum { TOUCHED_MAX = 64 };
+
+struct matcher {
+    matcher_config_t cfg;
+    matcher_sink_fn sink;
+    void *sink_ctx;
+
+    order_t *orders;
+    uint32_t free_head;     /* free list through order.next */
+    uint32_t resting;
+    ohash_t by_id;
+    ohash_t by_cloid;
+
+    instrument_t *inst;
+    asset_t *assets;
+    account_t *accounts;
+    balance_t *bal;         /* [account * max_assets + asset] */
+    fee_tier_t tiers[MATCHER_FEE_TIERS];
+
+    gtd_entry_t *gtd;       /* min-heap on expire_ns; entries of gone orders are dropped lazily */
+    uint32_t ngtd;
+
+    uint64_t next_order_id;
+    uint64_t next_trade_id;
+
+    /* The command being applied: its events carry these. */
+    uint64_t cur_seq, cur_ts;
+    uint16_t cur_src;
+
+    /* Balances changed by the current command: one EVT_BALANCE each at its end. */
+    uint32_t touched_acct[TOUCHED_MAX];
+    uint32_t touched_asset[TOUCHED_MAX];
+    uint32_t ntouched;
+
+    matcher_stats_t stats;
+    uint64_t mem_bytes;
+};
+
+/* ---- shared helpers (matcher.c) */
+void m_emit(matcher_t *m, uint16_t type, const void *payload, uint32_t len);
+void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid, uint64_t order_id,
+              uint16_t reason);
+void m_touch(matcher_t *m, uint32_t account, uint32_t asset);
+void m_flush_balances(matcher_t *m);
+
+static inline balance_t *m_bal(matcher_t *m, uint32_t account, uint32_t asset)
+{
+    return &m->bal[(uint64_t)account * m->cfg.max_assets + asset];
+}
+
+/* floor(notional * bps / 10000) without overflowing for any int64 notional >= 0. */
+static inline int64_t m_fee(int64_t notional, int32_t bps)
+{
+    return notional / 10000 * bps + notional % 10000 * bps / 10000;
+}
+
+/* ---- admin commands (matcher_admin.c) */
+void m_admin(matcher_t *m, const mcmd_t *cmd);
+
+#endif
