@@ -4,9 +4,10 @@
  *
  * Funds: a buy holds price x qty plus the fee at max(maker, taker) bps in the
  * quote asset; a sell holds its base quantity. Fees round down, so the fees of
- * partial fills never add up to more than the fee held for the whole. After
- * each fill a buy's hold is trimmed to what its open quantity still needs,
- * which returns the saving of a fill below the limit at once. */
+ * partial fills never add up to more than the fee held for the whole. An
+ * order's hold is always exactly what its open quantity needs (order_need()):
+ * a fill moves the need of the filled lots out of held, pays the trade from it
+ * and returns the rest (the saving of a fill below the limit) at once. */
 #include "matcher.h"
 
 #include <errno.h>
@@ -21,13 +22,14 @@
 void m_emit(matcher_t *m, uint16_t type, const void *payload, uint32_t len)
 {
     mevt_t ev;
-    memset(&ev, 0, sizeof(ev));
     ev.cmd_seq = m->cur_seq;
     ev.ts_ns = m->cur_ts;
     ev.type = type;
     ev.src = m->cur_src;
     ev.len = len;
     memcpy(ev.u.raw, payload, len);
+    /* Bytes past the payload are zero: events are compared and journaled whole. */
+    memset(ev.u.raw + len, 0, sizeof(ev.u.raw) - len);
     m->sink(m->sink_ctx, &ev);
 }
 
@@ -199,29 +201,22 @@ static inline uint32_t hold_asset(const instrument_t *in, int side)
     return side == SIDE_BUY ? in->quote : in->base;
 }
 
-/* Returns an order's whole hold to available. */
-static void release_all(matcher_t *m, order_t *o)
+/* Moves amount of an order's asset from held back to available. */
+static void unhold(matcher_t *m, const order_t *o, int64_t amount)
 {
-    if (o->held == 0)
+    if (amount == 0)
         return;
     uint32_t asset = hold_asset(&m->inst[o->instrument], o->side);
     balance_t *b = m_bal(m, o->account, asset);
-    b->held -= o->held;
-    b->avail += o->held;
-    o->held = 0;
+    b->held -= amount;
+    b->avail += amount;
     m_touch(m, o->account, asset);
 }
 
-/* Trims a buy's hold to what its open quantity needs. */
-static void trim_hold(matcher_t *m, const instrument_t *in, order_t *o)
+/* Returns an order's whole hold to available (it is leaving). */
+static void release_all(matcher_t *m, const order_t *o)
 {
-    int64_t excess = o->held - order_need(in, o);
-    if (excess <= 0)
-        return;
-    balance_t *b = m_bal(m, o->account, hold_asset(in, o->side));
-    b->held -= excess;
-    b->avail += excess;
-    o->held -= excess;
+    unhold(m, o, order_need(&m->inst[o->instrument], o));
 }
 
 /* ---------------------------------------------------------------- orders */
@@ -284,7 +279,7 @@ static int gtd_room(matcher_t *m)
     for (uint32_t i = 0; i < n; i++) {
         gtd_entry_t e = m->gtd[i];
         uint32_t oi = find_id(m, e.order_id);
-        if (oi != NIL && m->orders[oi].expire_ns == e.expire_ns)
+        if (oi != NIL && m->expire[oi] == e.expire_ns)
             gtd_push(m, e.expire_ns, e.order_id);
     }
     return m->ngtd < m->cfg.max_gtd;
@@ -320,7 +315,7 @@ static void order_index(matcher_t *m, uint32_t oi)
     a->open_orders++;
     m->resting++;
     if (o->tif == TIF_GTD)
-        gtd_push(m, o->expire_ns, o->id);
+        gtd_push(m, m->expire[oi], o->id);
 }
 
 /* Takes a pool order out of the indexes and frees it (it is already out of
@@ -379,15 +374,17 @@ static void fill(matcher_t *m, uint32_t ii, order_t *t, order_t *mk, level_t *lv
     mk->qty -= q;
     lv->qty -= q;
 
+    /* The buyer's hold for q lots leaves held; the trade and its fee are paid
+     * from it and the rest goes back to available. */
+    int64_t bps = hold_bps(buyer);
+    int64_t freed = buy_hold(in, buyer->price, buyer->qty + q, bps) - buy_hold(in, buyer->price, buyer->qty, bps);
     balance_t *bq = m_bal(m, buyer->account, in->quote), *bb = m_bal(m, buyer->account, in->base);
-    bq->held -= notional + bfee;
-    buyer->held -= notional + bfee;
+    bq->held -= freed;
+    bq->avail += freed - notional - bfee;
     bb->avail += base_amt;
-    trim_hold(m, in, buyer);
 
     balance_t *sb = m_bal(m, seller->account, in->base), *sq = m_bal(m, seller->account, in->quote);
     sb->held -= base_amt;
-    seller->held -= base_amt;
     sq->avail += notional - sfee;
 
     m_bal(m, MATCHER_FEE_ACCOUNT, in->quote)->avail += bfee + sfee;
@@ -411,15 +408,16 @@ static void fill(matcher_t *m, uint32_t ii, order_t *t, order_t *mk, level_t *lv
 static void decrement(matcher_t *m, order_t *o, level_t *lv, int64_t lots)
 {
     const instrument_t *in = &m->inst[o->instrument];
+    int64_t before = order_need(in, o);
     o->qty -= lots;
     if (lv != NULL)
         lv->qty -= lots;
-    int64_t excess = o->held - order_need(in, o);
-    balance_t *b = m_bal(m, o->account, hold_asset(in, o->side));
-    b->held -= excess;
-    b->avail += excess;
-    o->held -= excess;
-    m_touch(m, o->account, hold_asset(in, o->side));
+    int64_t freed = before - order_need(in, o);
+    uint32_t asset = hold_asset(in, o->side);
+    balance_t *b = m_bal(m, o->account, asset);
+    b->held -= freed;
+    b->avail += freed;
+    m_touch(m, o->account, asset);
 }
 
 /* A maker leaves its level inside a sweep: the caller emits the level event. */
@@ -595,9 +593,10 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
     instrument_t *in = &m->inst[c->instrument];
     const account_t *a = &m->accounts[c->account];
     const fee_tier_t *tier = &m->tiers[a->tier];
+    uint64_t expire_ns = c->tif == TIF_GTD ? c->expire_ns : 0;
     order_t t = {
         .cloid = c->client_order_id, .price = c->price / in->tick, .qty = c->qty / in->lot,
-        .expire_ns = c->tif == TIF_GTD ? c->expire_ns : 0, .account = c->account,
+        .account = c->account,
         .instrument = c->instrument, .prev = NIL, .next = NIL, .aprev = NIL, .anext = NIL,
         .side = c->side, .tif = c->tif, .stp = c->stp, .flags = c->flags,
         .maker_bps = (uint16_t)tier->maker_bps, .taker_bps = (uint16_t)tier->taker_bps,
@@ -631,19 +630,19 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
     t.id = m->next_order_id++;
     m->stats.orders_accepted++;
     evt_accepted_t acc = {.order_id = t.id, .client_order_id = t.cloid, .price = c->price, .qty = c->qty,
-                          .expire_ns = t.expire_ns, .account = c->account, .instrument = c->instrument,
+                          .expire_ns = expire_ns, .account = c->account, .instrument = c->instrument,
                           .side = c->side, .type = c->type, .tif = c->tif, .stp = c->stp,
                           .flags = c->flags};
     m_emit(m, EVT_ACCEPTED, &acc, sizeof(acc));
     b->avail -= need;
     b->held += need;
-    t.held = need;
     m_touch(m, c->account, hold_asset(in, c->side));
 
     uint8_t why = match(m, c->instrument, &t);
     if (t.qty > 0 && may_rest && why != CXL_STP) {
         uint32_t oi = order_alloc(m);
         m->orders[oi] = t;
+        m->expire[oi] = expire_ns;
         order_rest(m, oi);
         order_index(m, oi);
     } else {
@@ -707,7 +706,8 @@ static void amend(matcher_t *m, const mcmd_t *cmd)
     if (need < 0)
         REJECT(REJ_OVERFLOW);
     balance_t *b = m_bal(m, o->account, hold_asset(in, o->side));
-    if (need - o->held > b->avail)
+    int64_t more = need - order_need(in, o);
+    if (more > b->avail)
         REJECT(REJ_INSUFFICIENT_BALANCE);
     book_side_t *own = &in->side[o->side];
     uint32_t pos;
@@ -720,9 +720,8 @@ static void amend(matcher_t *m, const mcmd_t *cmd)
         REJECT(REJ_POST_ONLY_WOULD_TAKE);
 #undef REJECT
 
-    b->avail -= need - o->held;
-    b->held += need - o->held;
-    o->held = need;
+    b->avail -= more;
+    b->held += more;
     m_touch(m, o->account, hold_asset(in, o->side));
     if (!moves && lots < o->qty) {
         /* A decrease at the same price keeps its place in the queue. */
@@ -777,7 +776,7 @@ static void expire(matcher_t *m, uint64_t now)
     while (m->ngtd > 0 && m->gtd[0].expire_ns <= now) {
         gtd_entry_t e = gtd_pop(m);
         uint32_t oi = find_id(m, e.order_id);
-        if (oi != NIL && m->orders[oi].expire_ns == e.expire_ns)
+        if (oi != NIL && m->expire[oi] == e.expire_ns)
             order_cancel(m, oi, CXL_EXPIRED);
     }
 }
@@ -828,7 +827,7 @@ int matcher_balance(const matcher_t *m, uint32_t account, uint32_t asset, int64_
 static void order_view(const matcher_t *m, const order_t *o, matcher_order_t *out)
 {
     const instrument_t *in = &m->inst[o->instrument];
-    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, o->expire_ns,
+    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, m->expire[o - m->orders],
                              o->account, o->instrument, o->side, o->tif};
 }
 

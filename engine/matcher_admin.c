@@ -20,10 +20,16 @@ void matcher_config_defaults(matcher_config_t *cfg)
     };
 }
 
+/* Zeroed, cache-line aligned, and every page touched now: the hot path never
+ * takes a page fault on first use of a pool. */
 static void *alloc(matcher_t *m, size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size);
-    m->mem_bytes += (uint64_t)n * size;
+    size_t bytes = (n ? n : 1) * size;
+    bytes = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, bytes);
+    if (p != NULL)
+        memset(p, 0, bytes);
+    m->mem_bytes += bytes;
     return p;
 }
 
@@ -53,6 +59,7 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
     m->sink_ctx = ctx;
     m->mem_bytes = sizeof(*m);
     m->orders = alloc(m, cfg->max_orders, sizeof(order_t));
+    m->expire = alloc(m, cfg->max_orders, sizeof(uint64_t));
     uint64_t slots = pow2_at_least((uint64_t)cfg->max_orders * 2);
     m->by_id.slots = alloc(m, slots, sizeof(oslot_t));
     m->by_id.mask = slots - 1;
@@ -63,7 +70,7 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
     m->accounts = alloc(m, cfg->max_accounts, sizeof(account_t));
     m->bal = alloc(m, (size_t)cfg->max_accounts * cfg->max_assets, sizeof(balance_t));
     m->gtd = alloc(m, cfg->max_gtd, sizeof(gtd_entry_t));
-    int ok = m->orders && m->by_id.slots && m->by_cloid.slots && m->inst && m->assets && m->accounts &&
+    int ok = m->orders && m->expire && m->by_id.slots && m->by_cloid.slots && m->inst && m->assets && m->accounts &&
              m->bal && m->gtd;
     for (uint32_t i = 0; ok && i < cfg->max_instruments; i++)
         for (int s = 0; s < 2 && ok; s++)
@@ -72,7 +79,6 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
         matcher_destroy(m);
         return err_set(err, -ENOMEM, "out of memory for the matcher's pools");
     }
-    /* Touch every page now: no page faults on the hot path later. */
     for (uint32_t i = 0; i < cfg->max_orders; i++)
         m->orders[i].next = i + 1 < cfg->max_orders ? i + 1 : NIL;
     m->free_head = 0;
@@ -94,6 +100,7 @@ void matcher_destroy(matcher_t *m)
             for (int s = 0; s < 2; s++)
                 free(m->inst[i].side[s].lv);
     free(m->orders);
+    free(m->expire);
     free(m->by_id.slots);
     free(m->by_cloid.slots);
     free(m->inst);
@@ -362,8 +369,7 @@ uint64_t matcher_digest(const matcher_t *m)
                     FNV(&f, o->id);
                     FNV(&f, o->cloid);
                     FNV(&f, o->qty);
-                    FNV(&f, o->held);
-                    FNV(&f, o->expire_ns);
+                    FNV(&f, m->expire[oi]);
                     FNV(&f, o->account);
                     FNV(&f, o->tif);
                     FNV(&f, o->stp);

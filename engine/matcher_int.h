@@ -11,15 +11,16 @@
 
 #define NIL UINT32_MAX
 
-/* A resting order: 80 bytes, in one preallocated pool. prev/next link it into
- * its price level's FIFO; aprev/anext into its account's list (mass cancel). */
+/* A resting order: one 64-byte line in a preallocated, line-aligned pool.
+ * prev/next link it into its price level's FIFO; aprev/anext into its
+ * account's list (mass cancel). What it holds is not stored: it is always what
+ * its open quantity needs (order_need()), trimmed after every fill. A GTD
+ * order's expiry lives in the side array matcher.expire. */
 typedef struct order {
     uint64_t id;
     uint64_t cloid;
     int64_t price;          /* ticks */
     int64_t qty;            /* open lots */
-    int64_t held;           /* what this order holds: quote minor units (buy) or base (sell) */
-    uint64_t expire_ns;
     uint32_t account;
     uint32_t instrument;
     uint32_t prev, next;
@@ -27,7 +28,7 @@ typedef struct order {
     uint8_t side, tif, stp, flags;
     uint16_t maker_bps, taker_bps; /* fees fixed at entry: a tier change affects new orders */
 } order_t;
-_Static_assert(sizeof(order_t) == 80, "order is 80 bytes: 10M resting orders fit in the memory budget");
+_Static_assert(sizeof(order_t) == 64, "an order is one cache line");
 
 /* A price level: FIFO of orders, kept in a per-side vector sorted so that the
  * best price is last (bids ascending, asks descending). The action is at the
@@ -111,6 +112,7 @@ struct matcher {
     void *sink_ctx;
 
     order_t *orders;
+    uint64_t *expire;       /* [order index]: expiry of a resting GTD order, else 0 */
     uint32_t free_head;     /* free list through order.next */
     uint32_t resting;
     ohash_t by_id;
