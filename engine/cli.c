@@ -22,6 +22,13 @@
 
 static atomic_bool stop_requested; /* for the signal handler of watch */
 
+enum {
+    CLI_COUNT_MAX = 100000000,               /* -n bound: ping keeps one sample each */
+    PING_TIMEOUT_NS = 2000000000,
+    PING_SLEEP_MAX_NS = 100000,
+    WATCH_SLEEP_MAX_NS = 10000000,
+};
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -147,8 +154,9 @@ static int parse_count(int argc, char **argv, const char *cmd, long *count)
         case 'n':
             errno = 0;
             *count = strtol(optarg, &end, 10);
-            if (errno != 0 || *end != '\0' || *count < 1) {
-                fprintf(stderr, "bourse %s: -n needs a positive count, not '%s'\n", cmd, optarg);
+            if (errno != 0 || *end != '\0' || *count < 1 || *count > CLI_COUNT_MAX) {
+                fprintf(stderr, "bourse %s: -n needs a count from 1 to %d, not '%s'\n", cmd, CLI_COUNT_MAX,
+                        optarg);
                 return -1;
             }
             break;
@@ -156,7 +164,10 @@ static int parse_count(int argc, char **argv, const char *cmd, long *count)
             fprintf(stderr, "bourse %s: option -%c needs a value\n", cmd, optopt);
             return -1;
         default:
-            fprintf(stderr, "bourse %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+            if (optopt != 0)
+                fprintf(stderr, "bourse %s: unknown option '-%c'\n", cmd, optopt);
+            else
+                fprintf(stderr, "bourse %s: unknown option '%s'\n", cmd, argv[optind - 1]);
             return -1;
         }
     }
@@ -185,15 +196,20 @@ static int cmd_ping(const char *instance, int argc, char **argv)
         return 1;
     }
     uint64_t *rtt = calloc((size_t)count, sizeof(*rtt));
+    if (rtt == NULL) {
+        fprintf(stderr, "bourse ping: out of memory for %ld samples\n", count);
+        client_detach(c);
+        return 1;
+    }
     idle_t idle;
-    idle_init(&idle, IDLE_BACKOFF, 100000);
+    idle_init(&idle, IDLE_BACKOFF, PING_SLEEP_MAX_NS);
     int rc = 0;
     uint32_t tag = (uint32_t)getpid();
     for (long i = 0; i < count && rc == 0; i++) {
         rec_t cmd = {.type = CMD_ECHO, .len = 12};
         memcpy(cmd.payload, &tag, 4);
         memcpy(cmd.payload + 4, &i, 8);
-        uint64_t t0 = clock_mono_ns(), deadline = t0 + 2000000000u;
+        uint64_t t0 = clock_mono_ns(), deadline = t0 + PING_TIMEOUT_NS;
         int s;
         while ((s = client_send(c, &cmd)) == -EAGAIN && clock_mono_ns() < deadline)
             idle_wait(&idle);
@@ -268,7 +284,7 @@ static int cmd_watch(const char *instance, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     setvbuf(stdout, NULL, _IOLBF, 0);
     idle_t idle;
-    idle_init(&idle, IDLE_BACKOFF, 10000000);
+    idle_init(&idle, IDLE_BACKOFF, WATCH_SLEEP_MAX_NS);
     int rc = 0;
     long seen = 0;
     rec_t evs[64];
@@ -327,7 +343,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "bourse: option '%s' needs a value (see --help)\n", argv[optind - 1]);
             return 2;
         default:
-            fprintf(stderr, "bourse: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            if (optopt != 0)
+                fprintf(stderr, "bourse: unknown option '-%c' (see --help)\n", optopt);
+            else
+                fprintf(stderr, "bourse: unknown option '%s' (see --help)\n", argv[optind - 1]);
             return 2;
         }
     }

@@ -69,6 +69,19 @@ void client_detach(client_t *c)
     free(c);
 }
 
+/* True when the engine is gone. The liveness check reads /proc, so it runs at
+ * most every CLIENT_CHECK_NS, and only on paths that found nothing to do. */
+static bool client_engine_gone(client_t *c)
+{
+    if (atomic_load_explicit(&c->shm->hdr->state, memory_order_acquire) != SHM_STATE_READY)
+        return true;
+    uint64_t now = clock_mono_ns();
+    if (now - c->checked_ns < CLIENT_CHECK_NS)
+        return false;
+    c->checked_ns = now;
+    return !shm_engine_alive(c->shm);
+}
+
 int client_send(client_t *c, rec_t *cmd)
 {
     if (c->slot < 0)
@@ -80,6 +93,8 @@ int client_send(client_t *c, rec_t *cmd)
     int rc = ring_push(&c->ring, cmd);
     if (rc == 0)
         c->sent++;
+    else if (rc == -EAGAIN && client_engine_gone(c))
+        rc = -ESTALE;
     return rc;
 }
 
@@ -93,10 +108,7 @@ int64_t client_poll(client_t *c, rec_t *out, uint64_t max)
     if (c->reader < 0)
         return -EBADF;
     int64_t n = evlog_read_burst(&c->log, out, max);
-    /* Nothing new: the cheap moment to notice that the engine went away. The
-     * state word is in the header, read by every poll that finds nothing, so
-     * it stays in cache until the engine writes it. */
-    if (n == 0 && atomic_load_explicit(&c->shm->hdr->state, memory_order_acquire) != SHM_STATE_READY)
+    if (n == 0 && client_engine_gone(c))
         return -ESTALE;
     return n;
 }

@@ -30,7 +30,10 @@ typedef struct client {
     evlog_reader_t log;
     uint64_t generation;
     uint64_t sent;           /* commands pushed: the next command's seq */
+    uint64_t checked_ns;     /* last engine liveness check (a /proc read) */
 } client_t;
+
+enum { CLIENT_CHECK_NS = 50000000 }; /* liveness checked at most this often, on idle paths */
 
 /* Attaches to instance as name (shown by `bourse status`). Errors are those of
  * shm_attach(), plus -EBUSY when no ring or reader slot is free. */
@@ -41,13 +44,15 @@ int client_attach(client_t **out, const char *instance, const char *name, unsign
 void client_detach(client_t *c);
 
 /* Sends one command. cmd->seq and cmd->src are filled in; cmd->ts_ns is filled
- * in when 0. Returns 0, -EAGAIN when the ring is full (answer "busy"), -EPROTO
- * when the ring is broken. Producer side: the attaching thread only. */
+ * in when 0. Returns 0, -EAGAIN when the ring is full (answer "busy"), -ESTALE
+ * when it is full because the engine is gone, -EPROTO when the ring is broken.
+ * Producer side: the attaching thread only. */
 int client_send(client_t *c, rec_t *cmd);
 
 /* Reads up to max events. Returns the count (0: nothing new), -EOVERFLOW when
  * this reader was lapped (call client_resync() and rebuild state from a
- * snapshot), -ESTALE when the engine is gone. */
+ * snapshot), -ESTALE when the engine stopped or died (noticed within
+ * CLIENT_CHECK_NS of polling nothing). */
 int64_t client_poll(client_t *c, rec_t *out, uint64_t max);
 
 /* After -EOVERFLOW: jumps to the newest event; returns how many were skipped. */

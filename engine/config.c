@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -138,18 +139,65 @@ typedef struct parse_ctx {
     config_t *cfg;
     err_t why;
     int failed;
+    int line;               /* lines handed to inih so far */
+    int fail_line;
+    int first_line[NKEYS];  /* where each key was set: a second time is an error */
+    FILE *file;             /* the source: a file... */
+    const char *text;       /* ...or a string */
 } parse_ctx_t;
+
+/* inih reads through these, so that we know the line a key came from. */
+static char *read_file_line(char *buf, int n, void *stream)
+{
+    parse_ctx_t *p = stream;
+    char *r = fgets(buf, n, p->file);
+    if (r != NULL)
+        p->line++;
+    return r;
+}
+
+static char *read_text_line(char *buf, int n, void *stream)
+{
+    parse_ctx_t *p = stream;
+    if (*p->text == '\0' || n < 2)
+        return NULL;
+    int i = 0;
+    while (i < n - 1 && p->text[i] != '\0') {
+        buf[i] = p->text[i];
+        if (p->text[i++] == '\n')
+            break;
+    }
+    buf[i] = '\0';
+    p->text += i;
+    p->line++;
+    return buf;
+}
+
+static int key_index(const char *section, const char *key)
+{
+    for (unsigned i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
 
 static int on_key(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
     if (p->failed)
         return 0;
-    if (config_set(p->cfg, section, key, value, &p->why) < 0) {
-        p->failed = 1;
-        return 0;
+    int k = key_index(section, key);
+    if (k >= 0 && p->first_line[k] != 0) {
+        err_set(&p->why, -EINVAL, "duplicate key '%s' in [%s] (first set on line %d)", key, section,
+                p->first_line[k]);
+    } else if (config_set(p->cfg, section, key, value, &p->why) == 0) {
+        if (k >= 0)
+            p->first_line[k] = p->line;
+        return 1;
     }
-    return 1;
+    p->failed = 1;
+    p->fail_line = p->line;
+    return 0;
 }
 
 static int parse_result(int rc, parse_ctx_t *p, const char *origin, err_t *err)
@@ -158,7 +206,7 @@ static int parse_result(int rc, parse_ctx_t *p, const char *origin, err_t *err)
         return 0;
     if (rc == -2)
         return err_set(err, -ENOMEM, "%s: out of memory", origin);
-    if (p->failed)
+    if (p->failed && p->fail_line == rc)
         return err_set(err, -EINVAL, "%s:%d: %s", origin, rc, p->why.msg);
     return err_set(err, -EINVAL, "%s:%d: malformed line (expected [section] or key = value)", origin,
                    rc);
@@ -166,8 +214,8 @@ static int parse_result(int rc, parse_ctx_t *p, const char *origin, err_t *err)
 
 int config_parse(config_t *cfg, const char *text, const char *origin, err_t *err)
 {
-    parse_ctx_t p = {.cfg = cfg};
-    return parse_result(ini_parse_string(text, on_key, &p), &p, origin, err);
+    parse_ctx_t p = {.cfg = cfg, .text = text};
+    return parse_result(ini_parse_stream(read_text_line, &p, on_key, &p), &p, origin, err);
 }
 
 int config_load(config_t *cfg, const char *path, err_t *err)
@@ -175,9 +223,17 @@ int config_load(config_t *cfg, const char *path, err_t *err)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return err_set(err, -errno, "config %s: %s", path, strerror(errno));
-    parse_ctx_t p = {.cfg = cfg};
-    int rc = ini_parse_file(f, on_key, &p);
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return err_set(err, -EINVAL, "config %s: not a regular file", path);
+    }
+    parse_ctx_t p = {.cfg = cfg, .file = f};
+    int rc = ini_parse_stream(read_file_line, &p, on_key, &p);
+    int read_failed = ferror(f);
     fclose(f);
+    if (read_failed)
+        return err_set(err, -EIO, "config %s: read error", path);
     rc = parse_result(rc, &p, path, err);
     if (rc < 0)
         return rc;

@@ -79,16 +79,13 @@ static void engine_apply(engine_t *e, rec_t *cmd, uint64_t now)
     }
 }
 
-/* A client broke its ring's indices: nothing in it can be trusted. Count it and
- * force the slot closed; housekeeping resets and frees it. */
+/* A client broke its ring's indices: nothing more from it can be trusted. The
+ * ring is quarantined, not freed: its owner may still be producing into it, so
+ * it is reset and freed only once the owner has closed it or died. */
 static void engine_ring_broken(engine_t *e, uint32_t i)
 {
     atomic_fetch_add_explicit(&e->stats->rings_corrupt, 1, memory_order_relaxed);
-    shm_client_t *c = shm_client(e->shm, i);
-    ring_reset(shm_ring(e->shm, i));
-    e->ring_state[i] = LEASE_FREE;
-    /* release pairs with claimants' acquire CAS: the reset is visible first. */
-    atomic_store_explicit(&c->lease, LEASE_MAKE(0, LEASE_FREE), memory_order_release);
+    e->ring_state[i] = RING_BROKEN;
 }
 
 static int engine_drain(engine_t *e, uint32_t i, uint64_t now)
@@ -139,6 +136,11 @@ int engine_poll(engine_t *e)
         unsigned st = LEASE_STATE(lease);
         if (st != LEASE_ACTIVE && st != LEASE_CLOSING)
             continue;
+        if (e->ring_state[i] == RING_BROKEN) {
+            if (st == LEASE_CLOSING)
+                engine_free_slot(e, i, lease);
+            continue;
+        }
         if (e->ring_state[i] == LEASE_FREE) {
             if (ring_attach_consumer(&e->rings[i], shm_ring(e->shm, i), e->shm->geo.ring_capacity) < 0) {
                 engine_ring_broken(e, i);
@@ -150,7 +152,7 @@ int engine_poll(engine_t *e)
             now = clock_realtime_ns();
         int n = engine_drain(e, i, now);
         work += n;
-        if (st == LEASE_CLOSING && n == 0 && e->ring_state[i] != LEASE_FREE)
+        if (st == LEASE_CLOSING && n == 0 && e->ring_state[i] == LEASE_ACTIVE)
             engine_free_slot(e, i, lease);
     }
     if (work > 0) {

@@ -18,7 +18,10 @@
 #include "ring.h"
 #include "shm.h"
 
-enum { ENGINE_BURST = 64 }; /* commands taken from one ring per pass */
+enum {
+    ENGINE_BURST = 64,   /* commands taken from one ring per pass */
+    RING_BROKEN = 0xff,  /* ring_state of a quarantined ring (beside enum lease_state) */
+};
 
 typedef struct engine {
     config_t cfg;

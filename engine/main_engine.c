@@ -56,7 +56,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "bourse-engine: option '%s' needs a value (see --help)\n", argv[optind - 1]);
             return 2;
         default:
-            fprintf(stderr, "bourse-engine: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            if (optopt != 0)
+                fprintf(stderr, "bourse-engine: unknown option '-%c' (see --help)\n", optopt);
+            else
+                fprintf(stderr, "bourse-engine: unknown option '%s' (see --help)\n", argv[optind - 1]);
             return 2;
         }
     }

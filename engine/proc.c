@@ -1,12 +1,30 @@
 /* proc.c - see proc.h. */
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* True when the thread group has a task other than its (zombie) leader. */
+static bool other_threads_alive(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    int tasks = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            tasks++;
+    closedir(d);
+    return tasks > 1;
+}
 
 int proc_start_time(pid_t pid, uint64_t *start_time)
 {
@@ -30,8 +48,9 @@ int proc_start_time(pid_t pid, uint64_t *start_time)
         return -EPROTO;
     p++;
     /* A zombie (Z) or dead (X) process has stopped running for good even
-     * though its parent has not reaped it yet. */
-    if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+     * though its parent has not reaped it yet -- unless only its main thread
+     * exited (pthread_exit in main) and other threads still run. */
+    if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X') && !other_threads_alive(pid))
         return -ESRCH;
     for (int field = 3; field < 22; field++) {
         p = strchr(p + 1, ' ');

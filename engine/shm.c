@@ -341,9 +341,13 @@ int shm_create(shm_t **out, const char *instance, const shm_geometry_t *geo, uns
         rc = err_set(err, -errno, "%s: %s", tmp_path, strerror(errno));
         goto fail;
     }
-    if (fchmod(fd, mode & 0666) < 0 || ftruncate(fd, (off_t)probe.segment_size) < 0) {
-        rc = err_set(err, -errno, "%s: cannot size segment to %" PRIu64 " bytes: %s", tmp_path,
-                     probe.segment_size, strerror(errno));
+    /* Allocate every page now: on a full tmpfs a page that ftruncate only
+     * promised would fault with SIGBUS on first write instead of an error. */
+    int frc = fchmod(fd, mode & 0666) < 0 ? errno : posix_fallocate(fd, 0, (off_t)probe.segment_size);
+    if (frc != 0) {
+        rc = err_set(err, -frc, "%s: cannot allocate a %" PRIu64 " MiB segment: %s%s", tmp_path,
+                     probe.segment_size >> 20, strerror(frc),
+                     frc == ENOSPC ? " (is /dev/shm large enough? lower the capacities in the config)" : "");
         goto fail;
     }
     void *p = mmap(NULL, probe.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);

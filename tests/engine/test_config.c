@@ -65,6 +65,17 @@ static void test_malformed_line_is_an_error(void)
     expect_error("[engine\n", "bad.ini:1: malformed line");
 }
 
+static void test_first_error_is_the_one_reported(void)
+{
+    expect_error("[engine]\nfoo bar\nclients = 0\n", "bad.ini:2: malformed line");
+    expect_error("[engine]\nclients = 0\nfoo bar\n", "bad.ini:2: clients: 0 is outside");
+}
+
+static void test_duplicate_key_is_an_error(void)
+{
+    expect_error("[engine]\nclients = 4\n\nclients = 8\n", "bad.ini:4: duplicate key 'clients' in [engine] (first set on line 2)");
+}
+
 static void test_bad_values_are_errors(void)
 {
     expect_error("[engine]\nclients = many\n", "clients: 'many' is not an integer");
@@ -86,6 +97,15 @@ static void test_missing_file_names_the_path(void)
     err_t err = {0};
     CHECK_EQ(config_load(&c, "/nonexistent/bourse.ini", &err), -ENOENT);
     CHECK_STR_HAS(err.msg, "config /nonexistent/bourse.ini: No such file or directory");
+}
+
+static void test_directory_is_not_a_config_file(void)
+{
+    config_t c;
+    config_defaults(&c);
+    err_t err = {0};
+    CHECK_EQ(config_load(&c, "/tmp", &err), -EINVAL);
+    CHECK_STR_HAS(err.msg, "config /tmp: not a regular file");
 }
 
 static void test_environment_overrides_the_file(void)
@@ -142,7 +162,10 @@ int main(int argc, char **argv)
     RUN(test_unknown_section_is_an_error);
     RUN(test_malformed_line_is_an_error);
     RUN(test_bad_values_are_errors);
+    RUN(test_first_error_is_the_one_reported);
+    RUN(test_duplicate_key_is_an_error);
     RUN(test_missing_file_names_the_path);
+    RUN(test_directory_is_not_a_config_file);
     RUN(test_environment_overrides_the_file);
     RUN(test_written_config_parses_back_to_the_same_values);
     CHECK_MAIN_END();

@@ -1,7 +1,9 @@
 /* test_registry.c - engine/registry.c with the engine loop: slots claimed by
  * real processes, a killed client's ring drained and reclaimed, a dead
  * reader's cursor freed, a reused pid not taken for the owner. */
+#include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +55,7 @@ static void test_killed_client_ring_is_drained_and_reclaimed(void)
     CHECK_EQ(pipe(pipefd), 0);
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         client_t *c;
         if (client_attach(&c, e->cfg.instance, "doomed", CLIENT_SEND, NULL) < 0)
             _exit(1);
@@ -182,9 +185,22 @@ static void test_broken_ring_indices_are_contained(void)
     engine_poll(e); /* must not read past the ring */
     CHECK_EQ(atomic_load(&shm_engine_stats(e->shm)->rings_corrupt), 1);
     CHECK_EQ(e->commands, 1);
-    CHECK_EQ(LEASE_STATE(atomic_load(&shm_client(e->shm, 0)->lease)), LEASE_FREE);
-    shm_close(c->shm); /* the slot is gone: drop the handle without closing it */
-    free(c);
+    /* Quarantined while its owner lives: nobody else gets the slot, nothing
+     * more from it is applied. */
+    shm_client_t *slot = shm_client(e->shm, 0);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_ACTIVE);
+    client_t *other;
+    CHECK_EQ(client_attach(&other, e->cfg.instance, "other", CLIENT_SEND, NULL), -EBUSY);
+    engine_poll(e);
+    CHECK_EQ(e->commands, 1);
+    client_detach(c);
+    engine_poll(e);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_FREE);
+    CHECK_EQ(client_attach(&other, e->cfg.instance, "other", CLIENT_SEND, NULL), 0);
+    CHECK_EQ(client_send(other, &cmd), 0);
+    engine_poll(e);
+    CHECK_EQ(e->commands, 2);
+    client_detach(other);
     stop_engine(e);
 }
 
@@ -196,6 +212,7 @@ static void test_dead_reader_slot_is_freed(void)
     CHECK_EQ(pipe(pipefd), 0);
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         client_t *c;
         if (client_attach(&c, e->cfg.instance, "watcher", CLIENT_RECV, NULL) < 0)
             _exit(1);
@@ -230,6 +247,101 @@ static void test_reused_pid_is_not_taken_for_the_owner(void)
     CHECK(!registry_owner_dead(LEASE_MAKE(0, LEASE_FREE), 0));
 }
 
+static void *linger(void *arg)
+{
+    int fd = *(int *)arg;
+    char b;
+    if (read(fd, &b, 1) < 0) /* until the parent closes the pipe or kills us */
+        perror("read");
+    return NULL;
+}
+
+static void test_client_whose_main_thread_exited_keeps_its_ring(void)
+{
+    engine_t *e = start_engine("zombie", 1);
+    CHECK(e != NULL);
+    int ready[2], hold[2];
+    CHECK_EQ(pipe(ready), 0);
+    CHECK_EQ(pipe(hold), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        client_t *c;
+        if (client_attach(&c, e->cfg.instance, "threaded", CLIENT_SEND, NULL) < 0)
+            _exit(1);
+        pthread_t t;
+        pthread_create(&t, NULL, linger, &hold[0]);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(1);
+        pthread_exit(NULL); /* the leader becomes a zombie; the process lives on */
+    }
+    char b;
+    CHECK_EQ(read(ready[0], &b, 1), 1);
+    usleep(50000);
+    engine_housekeep(e);
+    shm_client_t *slot = shm_client(e->shm, 0);
+    unsigned state = LEASE_STATE(atomic_load(&slot->lease));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    CHECK_EQ(state, LEASE_ACTIVE);
+    POLL_UNTIL(e, LEASE_STATE(atomic_load(&slot->lease)) == LEASE_FREE);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_FREE);
+    close(ready[0]);
+    close(ready[1]);
+    close(hold[0]);
+    close(hold[1]);
+    stop_engine(e);
+}
+
+static void test_client_learns_that_the_engine_died(void)
+{
+    char inst[32];
+    check_instance(inst, sizeof(inst), "died");
+    int ready[2];
+    CHECK_EQ(pipe(ready), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        config_t cfg;
+        config_defaults(&cfg);
+        snprintf(cfg.instance, sizeof(cfg.instance), "%s", inst);
+        cfg.ring_capacity = 64;
+        engine_t *e;
+        if (engine_open(&e, &cfg, NULL) < 0 || write(ready[1], "x", 1) != 1)
+            _exit(1);
+        for (;;) {
+            engine_poll(e);
+            usleep(100);
+        }
+    }
+    char b;
+    CHECK_EQ(read(ready[0], &b, 1), 1);
+    client_t *c;
+    err_t err = {0};
+    CHECK_EQ(client_attach(&c, inst, "orphan", CLIENT_SEND | CLIENT_RECV, &err), 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    rec_t cmd = {.type = CMD_ECHO}, ev;
+    int rc = 0;
+    for (int i = 0; i < 100000 && rc != -ESTALE; i++) {
+        rc = client_send(c, &cmd);
+        if (rc == -EAGAIN)
+            usleep(100);
+    }
+    CHECK_EQ(rc, -ESTALE);
+    for (int i = 0; i < 1000 && (rc = (int)client_poll(c, &ev, 1)) == 0; i++)
+        usleep(1000);
+    CHECK_EQ(rc, -ESTALE);
+    client_detach(c);
+    char p[128];
+    snprintf(p, sizeof(p), "/dev/shm/bourse.%s", inst);
+    unlink(p);
+    strcat(p, ".lock");
+    unlink(p);
+    close(ready[0]);
+    close(ready[1]);
+}
+
 int main(int argc, char **argv)
 {
     CHECK_MAIN_BEGIN(argc, argv);
@@ -241,5 +353,7 @@ int main(int argc, char **argv)
     RUN(test_broken_ring_indices_are_contained);
     RUN(test_dead_reader_slot_is_freed);
     RUN(test_reused_pid_is_not_taken_for_the_owner);
+    RUN(test_client_whose_main_thread_exited_keeps_its_ring);
+    RUN(test_client_learns_that_the_engine_died);
     CHECK_MAIN_END();
 }

@@ -73,7 +73,7 @@ expect_error bad_env_override_is_named 1 "environment BOURSE_ENGINE_IDLE: idle: 
 expect_error status_without_engine_says_so 1 "is bourse-engine running?" "$CLI" -i "$INST" status
 expect_error cli_unknown_command 2 "unknown command 'sell'" "$CLI" -i "$INST" sell
 expect_error cli_bad_instance_name 2 "may only hold" "$CLI" -i "../x" status
-expect_error cli_bad_count 2 "-n needs a positive count" "$CLI" -i "$INST" ping -n zero
+expect_error cli_bad_count 2 "-n needs a count from 1 to" "$CLI" -i "$INST" ping -n zero
 
 # --- a running engine
 printf '[engine]\ninstance = %s\nclients = 4\nring_capacity = 256\n' "$INST" >"$TMP/good.ini"
