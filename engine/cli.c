@@ -121,7 +121,7 @@ static int cmd_status(const char *instance)
         snprintf(name, sizeof(name), "%.*s", (int)sizeof(c->name) - 1, c->name);
         printf("  %-4u  %-8s  %-7d  %-20s  %12" PRIu64 "  %12" PRIu64 "  %8" PRIu64 "%s\n", i,
                lease_name(LEASE_STATE(lease)), (int)LEASE_PID(lease), name, head, tail, head - tail,
-               registry_owner_dead(lease, c->start_time) ? "  (dead)" : "");
+               registry_owner_dead(lease, atomic_load_explicit(&c->start_time, memory_order_relaxed)) ? "  (dead)" : "");
     }
     uint64_t head = evlog_head(shm_evlog(s));
     printf("event log  %u records, head %" PRIu64 "\n", s->geo.evlog_capacity, head);
@@ -138,7 +138,7 @@ static int cmd_status(const char *instance)
         printf("  %-4u  %-8s  %-7d  %-20s  %12" PRIu64 "  %12" PRIu64 "  %8" PRIu64 "%s\n", i,
                lease_name(LEASE_STATE(lease)), (int)LEASE_PID(lease), name, cur,
                head > cur ? head - cur : 0, atomic_load_explicit(&r->laps, memory_order_relaxed),
-               registry_owner_dead(lease, r->start_time) ? "  (dead)" : "");
+               registry_owner_dead(lease, atomic_load_explicit(&r->start_time, memory_order_relaxed)) ? "  (dead)" : "");
     }
     shm_close(s);
     return 0;

@@ -173,7 +173,7 @@ void engine_housekeep(engine_t *e)
         shm_client_t *c = shm_client(s, i);
         uint64_t lease = atomic_load_explicit(&c->lease, memory_order_acquire);
         unsigned st = LEASE_STATE(lease);
-        if ((st == LEASE_ACTIVE || st == LEASE_CLAIMING) && registry_owner_dead(lease, c->start_time)) {
+        if ((st == LEASE_ACTIVE || st == LEASE_CLAIMING) && registry_owner_dead(lease, atomic_load_explicit(&c->start_time, memory_order_relaxed))) {
             /* Mark it closing: the next poll applies what the dead client had
              * published, then frees the slot. */
             uint64_t closing = LEASE_MAKE(LEASE_PID(lease), LEASE_CLOSING);
@@ -185,7 +185,7 @@ void engine_housekeep(engine_t *e)
     for (uint32_t i = 0; i < s->geo.reader_max; i++) {
         shm_reader_t *r = shm_reader(s, i);
         uint64_t lease = atomic_load_explicit(&r->lease, memory_order_acquire);
-        if (registry_owner_dead(lease, r->start_time) &&
+        if (registry_owner_dead(lease, atomic_load_explicit(&r->start_time, memory_order_relaxed)) &&
             atomic_compare_exchange_strong_explicit(&r->lease, &lease, LEASE_MAKE(0, LEASE_FREE),
                                                     memory_order_acq_rel, memory_order_relaxed))
             atomic_fetch_add_explicit(&e->stats->readers_reclaimed, 1, memory_order_relaxed);

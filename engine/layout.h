@@ -81,6 +81,7 @@ typedef struct rej_payload {
     uint16_t reason;    /* enum rej_reason */
     uint32_t pad;
 } rej_payload_t;
+_Static_assert(sizeof(rej_payload_t) == 16, "reject payload layout");
 _Static_assert(sizeof(rej_payload_t) <= REC_PAYLOAD_MAX, "reject fits a record");
 
 /* ---------------------------------------------------------------- header */
@@ -139,13 +140,32 @@ typedef struct shm_header {
 } shm_header_t;
 
 _Static_assert(sizeof(shm_header_t) == SHM_PAGE, "header takes one page");
+_Static_assert(_Alignof(shm_header_t) == 8, "header alignment");
 _Static_assert(offsetof(shm_header_t, magic) == 0, "magic first");
 _Static_assert(offsetof(shm_header_t, layout_version) == 8, "version at 8 in every layout");
+_Static_assert(offsetof(shm_header_t, header_size) == 12, "header layout");
+_Static_assert(offsetof(shm_header_t, segment_size) == 16, "header layout");
+_Static_assert(offsetof(shm_header_t, generation) == 24, "header layout");
 _Static_assert(offsetof(shm_header_t, state) == 32, "header layout");
+_Static_assert(offsetof(shm_header_t, owner_pid) == 36, "header layout");
+_Static_assert(offsetof(shm_header_t, owner_start_time) == 40, "header layout");
+_Static_assert(offsetof(shm_header_t, created_ns) == 48, "header layout");
 _Static_assert(offsetof(shm_header_t, instance) == 56, "header layout");
 _Static_assert(offsetof(shm_header_t, client_max) == 88, "header layout");
+_Static_assert(offsetof(shm_header_t, ring_capacity) == 92, "header layout");
+_Static_assert(offsetof(shm_header_t, reader_max) == 96, "header layout");
+_Static_assert(offsetof(shm_header_t, evlog_capacity) == 100, "header layout");
+_Static_assert(offsetof(shm_header_t, rec_size) == 104, "header layout");
 _Static_assert(offsetof(shm_header_t, clients_off) == 112, "header layout");
+_Static_assert(offsetof(shm_header_t, readers_off) == 120, "header layout");
+_Static_assert(offsetof(shm_header_t, rings_off) == 128, "header layout");
+_Static_assert(offsetof(shm_header_t, ring_stride) == 136, "header layout");
+_Static_assert(offsetof(shm_header_t, evlog_off) == 144, "header layout");
+_Static_assert(offsetof(shm_header_t, stats_off) == 152, "header layout");
 _Static_assert(offsetof(shm_header_t, stats_size) == 160, "header layout");
+_Static_assert(offsetof(shm_engine_stats_t, heartbeat_ns) == 0, "stats layout");
+_Static_assert(offsetof(shm_engine_stats_t, commands) == 8, "stats layout");
+_Static_assert(offsetof(shm_engine_stats_t, rings_corrupt) == 64, "stats layout");
 
 /* ---------------------------------------------------------------- registries */
 
@@ -165,18 +185,21 @@ enum lease_state {
 /* Client slot i owns command ring i. */
 typedef struct shm_client {
     _Atomic uint64_t lease;         /* CAS by clients to claim; the engine frees */
-    uint64_t start_time;            /* of the owner pid, written before ACTIVE */
+    _Atomic uint64_t start_time;    /* of the owner pid, stored before ACTIVE (relaxed) */
     char name[SHM_NAME_MAX];
     _Atomic uint64_t claims;        /* times this slot was claimed */
     uint8_t pad[SHM_PAIR - 56];
 } shm_client_t;
 _Static_assert(sizeof(shm_client_t) == SHM_PAIR, "client slot is a line pair");
+_Static_assert(offsetof(shm_client_t, lease) == 0, "client slot layout");
+_Static_assert(offsetof(shm_client_t, start_time) == 8, "client slot layout");
 _Static_assert(offsetof(shm_client_t, name) == 16, "client slot layout");
+_Static_assert(offsetof(shm_client_t, claims) == 48, "client slot layout");
 
 /* An event-log reader: the lease line, then the cursor line it keeps moving. */
 typedef struct shm_reader {
     _Atomic uint64_t lease;         /* CAS by readers to claim and to free; the engine reclaims the dead */
-    uint64_t start_time;
+    _Atomic uint64_t start_time;
     char name[SHM_NAME_MAX];
     uint8_t pad0[SHM_PAIR - 48];
     _Atomic uint64_t cursor;        /* next position this reader will read; relaxed, for status and gating */
@@ -184,7 +207,11 @@ typedef struct shm_reader {
     uint8_t pad1[SHM_PAIR - 16];
 } shm_reader_t;
 _Static_assert(sizeof(shm_reader_t) == 2 * SHM_PAIR, "reader slot is two line pairs");
+_Static_assert(offsetof(shm_reader_t, lease) == 0, "reader slot layout");
+_Static_assert(offsetof(shm_reader_t, start_time) == 8, "reader slot layout");
+_Static_assert(offsetof(shm_reader_t, name) == 16, "reader slot layout");
 _Static_assert(offsetof(shm_reader_t, cursor) == SHM_PAIR, "cursor on its own lines");
+_Static_assert(offsetof(shm_reader_t, laps) == SHM_PAIR + 8, "reader slot layout");
 
 /* ---------------------------------------------------------------- rings */
 
@@ -213,6 +240,7 @@ typedef struct evlog_shm {
     uint8_t pad1[SHM_PAIR - 8];
 } evlog_shm_t;
 _Static_assert(sizeof(evlog_shm_t) == 2 * SHM_PAIR, "event log descriptor layout");
+_Static_assert(offsetof(evlog_shm_t, head) == SHM_PAIR, "writer head on its own lines");
 
 typedef struct evlog_slot {
     _Atomic uint64_t w[SHM_LINE / 8];

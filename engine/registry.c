@@ -31,7 +31,7 @@ int registry_claim_client(shm_t *s, const char *name)
         shm_client_t *c = shm_client(s, i);
         if (!lease_take(&c->lease))
             continue;
-        c->start_time = self_start_time();
+        atomic_store_explicit(&c->start_time, self_start_time(), memory_order_relaxed);
         memset(c->name, 0, sizeof(c->name));
         snprintf(c->name, sizeof(c->name), "%s", name);
         atomic_fetch_add_explicit(&c->claims, 1, memory_order_relaxed);
@@ -60,7 +60,7 @@ int registry_claim_reader(shm_t *s, const char *name)
         shm_reader_t *r = shm_reader(s, i);
         if (!lease_take(&r->lease))
             continue;
-        r->start_time = self_start_time();
+        atomic_store_explicit(&r->start_time, self_start_time(), memory_order_relaxed);
         memset(r->name, 0, sizeof(r->name));
         snprintf(r->name, sizeof(r->name), "%s", name);
         atomic_store_explicit(&r->laps, 0, memory_order_relaxed);

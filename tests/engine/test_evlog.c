@@ -228,6 +228,75 @@ static void test_writer_and_three_readers_never_see_torn_records(void)
            total, res[0].laps, res[1].laps, res[2].laps);
 }
 
+typedef struct gated_arg {
+    shm_reader_t *reg;
+    uint64_t read, bad;
+} gated_arg_t;
+
+static void *gated_reader_main(void *arg)
+{
+    gated_arg_t *g = arg;
+    evlog_reader_t r;
+    evlog_reader_init(&r, &tl.shm, CAP, g->reg);
+    idle_t idle;
+    idle_init(&idle, IDLE_BACKOFF, 20000);
+    rec_t out[8];
+    while (g->read < N_EVENTS) {
+        int64_t n = evlog_read_burst(&r, out, 8);
+        if (n < 0) {
+            g->bad++; /* a gated writer must never lap us */
+            evlog_resync(&r);
+            continue;
+        }
+        if (n == 0) {
+            idle_wait(&idle);
+            continue;
+        }
+        idle_reset(&idle);
+        for (int64_t i = 0; i < n; i++, g->read++)
+            if (out[i].seq != g->read || out[i].ts_ns != g->read || !check_rec(&out[i]))
+                g->bad++;
+    }
+    return NULL;
+}
+
+/* A writer that waits for the slowest registered reader (evlog_min_cursor)
+ * delivers every record to every reader: complete, in order, intact. */
+static void test_gated_writer_delivers_every_record_to_every_reader(void)
+{
+    evlog_writer_t w;
+    evlog_format(&tl.shm, CAP);
+    evlog_writer_init(&w, &tl.shm, CAP);
+    static shm_reader_t gregs[N_READERS];
+    memset(gregs, 0, sizeof(gregs));
+    gated_arg_t args[N_READERS];
+    pthread_t t[N_READERS];
+    for (int i = 0; i < N_READERS; i++) {
+        atomic_store(&gregs[i].lease, LEASE_MAKE(1, LEASE_ACTIVE));
+        args[i] = (gated_arg_t){.reg = &gregs[i]};
+    }
+    for (int i = 0; i < N_READERS; i++)
+        pthread_create(&t[i], NULL, gated_reader_main, &args[i]);
+    idle_t idle;
+    idle_init(&idle, IDLE_BACKOFF, 20000);
+    for (uint64_t i = 0; i < N_EVENTS;) {
+        if (i - evlog_min_cursor(gregs, N_READERS, i) >= CAP) {
+            idle_wait(&idle);
+            continue;
+        }
+        idle_reset(&idle);
+        rec_t e = mk(i);
+        evlog_append(&w, &e);
+        i++;
+    }
+    evlog_flush(&w);
+    for (int i = 0; i < N_READERS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ(args[i].bad, 0);
+        CHECK_EQ(args[i].read, N_EVENTS);
+    }
+}
+
 int main(int argc, char **argv)
 {
     CHECK_MAIN_BEGIN(argc, argv);
@@ -238,5 +307,6 @@ int main(int argc, char **argv)
     RUN(test_busy_slot_reads_as_not_yet_written);
     RUN(test_min_cursor_ignores_free_slots);
     RUN(test_writer_and_three_readers_never_see_torn_records);
+    RUN(test_gated_writer_delivers_every_record_to_every_reader);
     CHECK_MAIN_END();
 }
