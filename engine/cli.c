@@ -72,8 +72,7 @@ static void fmt_age(char *buf, size_t n, uint64_t now_ns, uint64_t then_ns)
     if (ms < 10000)
         snprintf(buf, n, "%" PRIu64 " ms", ms);
     else
-        snprintf(buf, n, "%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s", ms / 3600000, ms / 60000 % 60,
-                 ms / 1000 % 60);
+        snprintf(buf, n, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, ms / 3600000, ms / 60000 % 60, ms / 1000 % 60);
 }
 
 static int cmd_status(const char *instance)
@@ -95,8 +94,11 @@ static int cmd_status(const char *instance)
 
     printf("instance   %s  (%s, %.1f MiB, layout v%" PRIu32 ", generation %" PRIu64 ")\n", s->instance,
            s->path, (double)s->size / (1 << 20), h->layout_version, h->generation);
-    printf("engine     pid %d, %s%s, up %s, heartbeat %s ago\n", (int)h->owner_pid, state_name(state),
-           state == SHM_STATE_READY && !alive ? " but its process is gone (stale)" : "", up, beat);
+    if (state == SHM_STATE_READY && alive)
+        printf("engine     pid %d, running, up %s, heartbeat %s ago\n", (int)h->owner_pid, up, beat);
+    else
+        printf("engine     pid %d, %s%s, last heartbeat %s ago\n", (int)h->owner_pid, state_name(state),
+               state == SHM_STATE_READY ? " but its process is gone (stale segment)" : "", beat);
     printf("commands   %" PRIu64 " sequenced, %" PRIu64 " events, %" PRIu64 " rejects, "
            "%" PRIu64 " clients and %" PRIu64 " readers reclaimed, %" PRIu64 " broken rings\n",
            atomic_load_explicit(&st->commands, memory_order_relaxed),
