@@ -97,8 +97,8 @@ static int cmd_status(const char *instance)
     if (state == SHM_STATE_READY && alive)
         printf("engine     pid %d, running, up %s, heartbeat %s ago\n", (int)h->owner_pid, up, beat);
     else
-        printf("engine     pid %d, %s%s, last heartbeat %s ago\n", (int)h->owner_pid, state_name(state),
-               state == SHM_STATE_READY ? " but its process is gone (stale segment)" : "", beat);
+        printf("engine     pid %d, %s, last heartbeat %s ago\n", (int)h->owner_pid,
+               state == SHM_STATE_READY ? "dead: its process is gone (stale segment)" : state_name(state), beat);
     printf("commands   %" PRIu64 " sequenced, %" PRIu64 " events, %" PRIu64 " rejects, "
            "%" PRIu64 " clients and %" PRIu64 " readers reclaimed, %" PRIu64 " broken rings\n",
            atomic_load_explicit(&st->commands, memory_order_relaxed),

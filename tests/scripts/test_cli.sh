@@ -41,9 +41,10 @@ expect_error() {
     fi
 }
 
+# Ready: the segment names this engine pid as its running owner.
 wait_ready() {
     for _ in $(seq 200); do
-        "$CLI" -i "$INST" status 2>/dev/null | grep -q "running" && return 0
+        "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $1, running" && return 0
         sleep 0.05
     done
     return 1
@@ -52,7 +53,7 @@ wait_ready() {
 start_engine() {
     "$ENGINE" -i "$INST" "$@" 2>>"$TMP/engine.log" &
     engine_pid=$!
-    wait_ready
+    wait_ready "$engine_pid"
 }
 
 # --- bad input, before any engine runs
