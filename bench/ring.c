@@ -105,7 +105,7 @@ static void run_case(bench_t *b, transport_t t, measure_t m, unsigned readers, u
     ring_t r = {0};
     switch (t) {
     case T_RING:
-        if (ring_attach_consumer(&r, shm_ring(b->seg, 0), b->seg->geo.ring_capacity) < 0)
+        if (ring_attach_consumer(&r, shm_ring(b->seg, 0), b->seg->geo.ring_capacity, b->seg->geo.rec_size) < 0)
             harness_fail(h, "command ring 0 is corrupt");
         harness_spawn(h, "producer", xfer_ring_send, &j);
         xfer_parent_go(b, &j, 1, b->o.cpu_consumer);
@@ -338,7 +338,7 @@ static void segment_create(bench_t *b)
 {
     snprintf(b->instance, sizeof(b->instance), "bench-%d", (int)getpid());
     shm_geometry_t geo = {.client_max = 1, .ring_capacity = RING_CAP, .reader_max = READERS_MAX,
-                          .evlog_capacity = EVLOG_CAP};
+                          .evlog_capacity = EVLOG_CAP, .rec_size = sizeof(bench_rec_t)};
     /* a signal between creating the files and tracking them would leak them */
     sigset_t block, old;
     sigemptyset(&block);

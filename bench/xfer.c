@@ -13,13 +13,13 @@
 #include "client.h"
 #include "registry.h"
 
-CK_RING_PROTOTYPE(rec, rec)
+CK_RING_PROTOTYPE(rec, bench_rec)
 
 /* ---------------------------------------------------------------- records */
 
 /* Payload carries i and ~i: a torn or stale slot fails the check even when
  * its seq word happens to look right. */
-static inline void rec_fill(rec_t *r, uint64_t i)
+static inline void rec_fill(bench_rec_t *r, uint64_t i)
 {
     uint64_t x = ~i;
     r->seq = i;
@@ -27,7 +27,7 @@ static inline void rec_fill(rec_t *r, uint64_t i)
     memcpy(r->payload + 8, &x, 8);
 }
 
-static inline bool rec_intact(const rec_t *r, uint64_t i)
+static inline bool rec_intact(const bench_rec_t *r, uint64_t i)
 {
     uint64_t a, x;
     memcpy(&a, r->payload, 8);
@@ -35,7 +35,7 @@ static inline bool rec_intact(const rec_t *r, uint64_t i)
     return a == i && x == ~i;
 }
 
-static _Noreturn void seq_broken(harness_t *h, const char *what, uint64_t want, const rec_t *got)
+static _Noreturn void seq_broken(harness_t *h, const char *what, uint64_t want, const bench_rec_t *got)
 {
     uint64_t a;
     memcpy(&a, got->payload, 8);
@@ -110,7 +110,7 @@ void xfer_ring_send(harness_t *h, void *job)
 
     harness_waiter_t w;
     harness_waiter_init(&w, h, j->idle, "room in the command ring");
-    rec_t recs[BURST];
+    bench_rec_t recs[BURST];
     memset(recs, 0, sizeof(recs));
     for (unsigned k = 0; k < BURST; k++) {
         recs[k].type = CMD_ECHO;
@@ -163,7 +163,7 @@ void xfer_ring_receive(bench_t *b, const job_t *j, ring_t *r)
     harness_t *h = &b->h;
     harness_waiter_t w;
     harness_waiter_init(&w, h, j->idle, "records on the command ring");
-    rec_t buf[BURST];
+    bench_rec_t buf[BURST];
     uint64_t i = 0;
     if (j->m == M_LATENCY) {
         /* The paced loops of all transports share this shape, with the
@@ -212,12 +212,12 @@ void xfer_ck_send(harness_t *h, void *job)
     bench_t *b = j->b;
     harness_pin(h, b->o.cpu_producer);
     ck_ring_t *ring = &b->sh->ck[0].ring;
-    rec_t *slots = b->sh->ck_buf[0];
+    bench_rec_t *slots = b->sh->ck_buf[0];
     child_ready(h, j);
 
     harness_waiter_t w;
     harness_waiter_init(&w, h, j->idle, "room in the ck_ring");
-    rec_t recs[BURST];
+    bench_rec_t recs[BURST];
     memset(recs, 0, sizeof(recs));
     for (unsigned k = 0; k < BURST; k++) {
         recs[k].type = CMD_ECHO;
@@ -252,10 +252,10 @@ void xfer_ck_send(harness_t *h, void *job)
 void xfer_ck_receive(harness_t *h, const job_t *j, unsigned which, uint64_t *lat)
 {
     ck_ring_t *ring = &j->b->sh->ck[which].ring;
-    rec_t *slots = j->b->sh->ck_buf[which];
+    bench_rec_t *slots = j->b->sh->ck_buf[which];
     harness_waiter_t w;
     harness_waiter_init(&w, h, j->idle, "records on the ck_ring");
-    rec_t buf[BURST];
+    bench_rec_t buf[BURST];
     uint64_t max = j->m == M_BURST ? BURST : 1;
     uint64_t i = 0;
     if (lat != NULL) {
@@ -311,7 +311,7 @@ void xfer_evlog_read(harness_t *h, void *job)
     if (slot < 0)
         harness_fail(h, "no free event-log reader slot");
     evlog_reader_t r;
-    if (evlog_reader_init(&r, shm_evlog(s), s->geo.evlog_capacity, shm_reader(s, (uint32_t)slot)) < 0)
+    if (evlog_reader_init(&r, shm_evlog(s), s->geo.evlog_capacity, s->geo.rec_size, shm_reader(s, (uint32_t)slot)) < 0)
         harness_fail(h, "event log is corrupt");
     b->sh->rx[j->index].reader_slot = slot;
     uint64_t base = r.pos; /* the writer starts at the same published head */
@@ -320,7 +320,7 @@ void xfer_evlog_read(harness_t *h, void *job)
 
     harness_waiter_t w;
     harness_waiter_init(&w, h, j->idle, "events in the log");
-    rec_t buf[BURST];
+    bench_rec_t buf[BURST];
     uint64_t i = 0;
     if (lat != NULL) {
         /* one at a time, so the cursor the writer waits on moves at once */
@@ -360,14 +360,14 @@ void xfer_evlog_write(bench_t *b, const job_t *j)
 {
     harness_t *h = &b->h;
     evlog_writer_t w;
-    if (evlog_writer_init(&w, shm_evlog(b->seg), b->seg->geo.evlog_capacity) < 0)
+    if (evlog_writer_init(&w, shm_evlog(b->seg), b->seg->geo.evlog_capacity, b->seg->geo.rec_size) < 0)
         harness_fail(h, "event log is corrupt");
     const shm_reader_t *readers = shm_reader(b->seg, 0);
     uint32_t nreaders = b->seg->geo.reader_max;
     uint64_t room = b->seg->geo.evlog_capacity - GATE_SLACK;
     harness_waiter_t wt;
     harness_waiter_init(&wt, h, j->idle, "event-log readers");
-    rec_t rec = {.type = EVT_ECHO, .len = 16};
+    bench_rec_t rec = {.type = EVT_ECHO, .len = 16};
     /* the slowest cursor, as last read: reread only when it seems to block us,
      * the same cached-index economy as the command ring */
     uint64_t floor = evlog_min_cursor(readers, nreaders, w.pos);
@@ -407,7 +407,7 @@ void xfer_fan_write(bench_t *b, const job_t *j)
 {
     harness_waiter_t w;
     harness_waiter_init(&w, &b->h, j->idle, "room in a ck_ring");
-    rec_t rec = {.type = EVT_ECHO, .len = 16};
+    bench_rec_t rec = {.type = EVT_ECHO, .len = 16};
     mark_start(j);
     for (uint64_t i = 0; i < j->n; i++) {
         rec_fill(&rec, i);

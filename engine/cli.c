@@ -15,6 +15,7 @@
 #include "client.h"
 #include "clock.h"
 #include "idle.h"
+#include "proto.h"
 #include "proc.h"
 #include "registry.h"
 #include "shm.h"
@@ -264,7 +265,14 @@ static const char *type_name(uint16_t t)
 {
     switch (t) {
     case EVT_ECHO: return "echo";
-    case EVT_REJECT: return "reject";
+    case EVT_ACCEPTED: return "accepted";
+    case EVT_REJECTED: return "rejected";
+    case EVT_TRADE: return "trade";
+    case EVT_CANCELLED: return "cancelled";
+    case EVT_REPLACED: return "replaced";
+    case EVT_BOOK: return "book";
+    case EVT_BALANCE: return "balance";
+    case EVT_ADMIN: return "admin";
     }
     return "unknown";
 }
@@ -309,9 +317,10 @@ static int cmd_watch(const char *instance, int argc, char **argv)
         idle_reset(&idle);
         for (int64_t i = 0; i < n; i++) {
             const rec_t *e = &evs[i];
-            printf("{\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64 ",\"type\":\"%s\",\"src\":%u,\"len\":%u,"
-                   "\"payload\":\"",
-                   e->seq, e->ts_ns, type_name(e->type), e->src, e->len);
+            printf("{\"seq\":%" PRIu64 ",\"cmd_seq\":%" PRIu64 ",\"ref\":%" PRIu64 ",\"ts_ns\":%" PRIu64
+                   ",\"type\":\"%s\",\"src\":%u,\"last\":%s,\"len\":%u,\"payload\":\"",
+                   e->seq, e->cmd_seq, e->ref, e->ts_ns, type_name(e->type), e->src,
+                   e->flags & REC_LAST ? "true" : "false", e->len);
             for (unsigned k = 0; k < e->len && k < REC_PAYLOAD_MAX; k++)
                 printf("%02x", e->payload[k]);
             printf("\"}\n");

@@ -29,7 +29,7 @@ int client_attach(client_t **out, const char *instance, const char *name, unsign
             goto fail;
         }
         rc = ring_attach_producer(&c->ring, shm_ring(c->shm, (uint32_t)c->slot),
-                                  c->shm->geo.ring_capacity);
+                                  c->shm->geo.ring_capacity, c->shm->geo.rec_size);
         if (rc < 0) {
             err_set(err, rc, "instance '%s': command ring %d is corrupt", instance, c->slot);
             goto fail;
@@ -44,7 +44,7 @@ int client_attach(client_t **out, const char *instance, const char *name, unsign
             goto fail;
         }
         rc = evlog_reader_init(&c->log, shm_evlog(c->shm), c->shm->geo.evlog_capacity,
-                               shm_reader(c->shm, (uint32_t)c->reader));
+                               c->shm->geo.rec_size, shm_reader(c->shm, (uint32_t)c->reader));
         if (rc < 0) {
             err_set(err, rc, "instance '%s': event log is corrupt", instance);
             goto fail;
@@ -86,6 +86,8 @@ int client_send(client_t *c, rec_t *cmd)
 {
     if (c->slot < 0)
         return -EBADF;
+    if (c->ring.esize != sizeof(rec_t))
+        return -EPROTO; /* a segment of other-sized records: raw ring access only */
     cmd->seq = c->sent;
     cmd->src = (uint16_t)c->slot;
     if (cmd->ts_ns == 0)
@@ -107,6 +109,8 @@ int64_t client_poll(client_t *c, rec_t *out, uint64_t max)
 {
     if (c->reader < 0)
         return -EBADF;
+    if (c->log.words * 8 != sizeof(rec_t))
+        return -EPROTO;
     int64_t n = evlog_read_burst(&c->log, out, max);
     if (n == 0 && client_engine_gone(c))
         return -ESTALE;

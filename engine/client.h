@@ -36,7 +36,9 @@ typedef struct client {
 enum { CLIENT_CHECK_NS = 50000000 }; /* liveness checked at most this often, on idle paths */
 
 /* Attaches to instance as name (shown by `bourse status`). Errors are those of
- * shm_attach(), plus -EBUSY when no ring or reader slot is free. */
+ * shm_attach(), plus -EBUSY when no ring or reader slot is free. A segment
+ * whose records are not rec_t-sized (benchmarks make such) attaches, but only
+ * its raw ring and log are usable: client_send() and client_poll() give -EPROTO. */
 int client_attach(client_t **out, const char *instance, const char *name, unsigned flags,
                   err_t *err);
 

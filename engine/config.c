@@ -46,6 +46,13 @@ static const key_def_t keys[] = {
     {"engine", "idle_sleep_max_us", KEY_U32, CFG(idle_sleep_max_us), 1, 1000000},
     {"engine", "housekeeping_ms", KEY_U32, CFG(housekeeping_ms), 1, 60000},
     {"engine", "shm_mode", KEY_MODE, CFG(shm_mode), 0600, 0666},
+    {"matcher", "max_orders", KEY_U32, CFG(matcher.max_orders), 1, 1 << 30},
+    {"matcher", "max_gtd_orders", KEY_U32, CFG(matcher.max_gtd), 1, 1 << 30},
+    {"matcher", "max_accounts", KEY_U32, CFG(matcher.max_accounts), 1, 1 << 24},
+    {"matcher", "max_assets", KEY_U32, CFG(matcher.max_assets), 1, 4096},
+    {"matcher", "max_instruments", KEY_U32, CFG(matcher.max_instruments), 1, 65536},
+    {"matcher", "max_levels", KEY_U32, CFG(matcher.max_levels), 1, 1 << 20},
+    {"matcher", "max_orders_per_account", KEY_U32, CFG(matcher.max_account_orders), 1, 1 << 30},
 };
 enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -62,6 +69,7 @@ void config_defaults(config_t *cfg)
     cfg->idle_sleep_max_us = 1000;
     cfg->housekeeping_ms = 100;
     cfg->shm_mode = 0600;
+    matcher_config_defaults(&cfg->matcher);
 }
 
 static int parse_int(const char *v, int base, int64_t *out)

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "idle.h"
 #include "layout.h"
+#include "matcher.h"
 
 typedef struct config {
     char instance[SHM_NAME_MAX];
@@ -25,6 +26,7 @@ typedef struct config {
     uint32_t idle_sleep_max_us;   /* longest backoff sleep */
     uint32_t housekeeping_ms;     /* heartbeat and dead-client reclaim period */
     uint32_t shm_mode;            /* permissions of the segment */
+    matcher_config_t matcher;     /* [matcher]: capacities, all allocated at start */
 } config_t;
 
 void config_defaults(config_t *cfg);

@@ -8,21 +8,63 @@
 #include "clock.h"
 #include "registry.h"
 
+/* The matcher's sink: each event becomes a record. The newest is held back one
+ * event so that the last event of a command can carry REC_LAST. */
+static void engine_on_event(void *ctx, const mevt_t *ev)
+{
+    engine_t *e = ctx;
+    if (e->have_pending) {
+        evlog_append(&e->log, &e->pending);
+        e->events++;
+    }
+    rec_t *r = &e->pending;
+    r->seq = 0;
+    r->ts_ns = ev->ts_ns;
+    r->ref = e->cur_ref;
+    r->cmd_seq = ev->cmd_seq;
+    r->type = ev->type;
+    r->src = ev->src;
+    r->len = (uint16_t)ev->len;
+    r->flags = 0;
+    memcpy(r->payload, ev->u.raw, sizeof(r->payload));
+    e->have_pending = true;
+}
+
+/* The command is done: its last event goes out marked. */
+static void engine_end_command(engine_t *e)
+{
+    if (!e->have_pending)
+        return;
+    e->pending.flags |= REC_LAST;
+    evlog_append(&e->log, &e->pending);
+    e->events++;
+    e->have_pending = false;
+}
+
 int engine_open(engine_t **out, const config_t *cfg, err_t *err)
 {
     engine_t *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return err_set(err, -ENOMEM, "out of memory");
     e->cfg = *cfg;
-    shm_geometry_t geo = {cfg->clients, cfg->ring_capacity, cfg->readers, cfg->event_log_capacity};
-    int rc = shm_create(&e->shm, cfg->instance, &geo, cfg->shm_mode, err);
+    /* The matcher first: its pools are the big allocation, and a config that
+     * asks for too much should fail before a segment exists. */
+    int rc = matcher_create(&e->m, &cfg->matcher, engine_on_event, e, err);
     if (rc < 0) {
+        free(e);
+        return rc;
+    }
+    shm_geometry_t geo = {cfg->clients, cfg->ring_capacity, cfg->readers, cfg->event_log_capacity,
+                          sizeof(rec_t)};
+    rc = shm_create(&e->shm, cfg->instance, &geo, cfg->shm_mode, err);
+    if (rc < 0) {
+        matcher_destroy(e->m);
         free(e);
         return rc;
     }
     e->nclients = e->shm->geo.client_max;
     e->stats = shm_engine_stats(e->shm);
-    rc = evlog_writer_init(&e->log, shm_evlog(e->shm), e->shm->geo.evlog_capacity);
+    rc = evlog_writer_init(&e->log, shm_evlog(e->shm), e->shm->geo.evlog_capacity, sizeof(rec_t));
     if (rc < 0) {
         engine_close(e);
         return err_set(err, rc, "event log of the new segment is inconsistent");
@@ -38,45 +80,69 @@ void engine_close(engine_t *e)
     if (e == NULL)
         return;
     shm_close(e->shm);
+    matcher_destroy(e->m);
     free(e);
 }
 
-static void engine_publish(engine_t *e, const rec_t *ev)
-{
-    evlog_append(&e->log, ev);
-    e->events++;
-}
-
+/* A command the engine refuses before the matcher sees it. */
 static void engine_reject(engine_t *e, const rec_t *cmd, uint64_t seq, uint64_t now, uint16_t why)
 {
-    rec_t ev = {.seq = seq, .ts_ns = now, .type = EVT_REJECT, .src = cmd->src,
-                .len = sizeof(rej_payload_t)};
-    rej_payload_t rej = {.cmd_seq = cmd->seq, .cmd_type = cmd->type, .reason = why};
-    memcpy(ev.payload, &rej, sizeof(rej));
-    engine_publish(e, &ev);
+    mevt_t ev = {.cmd_seq = seq, .ts_ns = now, .type = EVT_REJECTED, .src = cmd->src,
+                 .len = sizeof(evt_rejected_t)};
+    ev.u.rejected = (evt_rejected_t){.cmd_type = cmd->type, .reason = why};
+    engine_on_event(e, &ev);
     e->rejects++;
 }
 
-/* Applies one sequenced command. The matcher replaces the echo. */
-static void engine_apply(engine_t *e, rec_t *cmd, uint64_t now)
+/* Sequences and applies one command: stamps it with the sequence number and
+ * the engine clock, the only inputs besides the command the matcher sees. */
+static void engine_apply(engine_t *e, const rec_t *cmd, uint64_t now)
 {
     uint64_t seq = ++e->commands;
-    if (cmd->len > REC_PAYLOAD_MAX) {
+    e->cur_ref = cmd->ref;
+    if (cmd->len > sizeof(e->cmd.u.raw)) {
         engine_reject(e, cmd, seq, now, REJ_BAD_LENGTH);
-        return;
+    } else if (cmd->type == CMD_ECHO) {
+        mevt_t ev = {.cmd_seq = seq, .ts_ns = now, .type = EVT_ECHO, .src = cmd->src, .len = cmd->len};
+        memcpy(ev.u.raw, cmd->payload, sizeof(ev.u.raw));
+        engine_on_event(e, &ev);
+    } else if (cmd->type == CMD_TIMER) {
+        engine_reject(e, cmd, seq, now, REJ_UNKNOWN_COMMAND); /* the engine's own, not a client's */
+    } else {
+        mcmd_t *m = &e->cmd;
+        m->seq = seq;
+        m->ts_ns = now;
+        m->type = cmd->type;
+        m->src = cmd->src;
+        m->pad = 0;
+        /* Bytes past len are zero whatever the client left there: the
+         * matcher's input, and so its output, depends on the payload only. */
+        memcpy(m->u.raw, cmd->payload, cmd->len);
+        memset(m->u.raw + cmd->len, 0, sizeof(m->u.raw) - cmd->len);
+        matcher_apply(e->m, m);
     }
-    switch (cmd->type) {
-    case CMD_ECHO: {
-        rec_t ev = *cmd;
-        ev.type = EVT_ECHO;
-        ev.ts_ns = now;
-        engine_publish(e, &ev);
+    engine_end_command(e);
+}
+
+/* GTD expiry is a command like any other: when an expiry is due and no client
+ * command came to carry it, the engine sequences a timer of its own. */
+static void engine_timer(engine_t *e, uint64_t now)
+{
+    if (now < e->last_now)
+        now = e->last_now;
+    if (matcher_next_expiry(e->m) > now)
         return;
-    }
-    default:
-        engine_reject(e, cmd, seq, now, REJ_UNKNOWN_COMMAND);
-        return;
-    }
+    e->last_now = now;
+    mcmd_t *m = &e->cmd;
+    memset(m, 0, sizeof(*m));
+    m->seq = ++e->commands;
+    m->ts_ns = now;
+    m->type = CMD_TIMER;
+    m->src = ENGINE_SRC;
+    e->cur_ref = 0;
+    matcher_apply(e->m, m);
+    engine_end_command(e);
+    evlog_flush(&e->log);
 }
 
 /* A client broke its ring's indices: nothing more from it can be trusted. The
@@ -102,7 +168,7 @@ static int engine_drain(engine_t *e, uint32_t i, uint64_t now)
     /* Copy first and hand the slots back at once: a fast producer refills while
      * we apply. The source field is ours to set, not the client's. */
     for (int64_t k = 0; k < n; k++) {
-        e->burst[k] = *ring_slot_r(r, (uint64_t)k);
+        memcpy(&e->burst[k], ring_slot_r(r, (uint64_t)k), sizeof(rec_t));
         e->burst[k].src = (uint16_t)i;
     }
     ring_consume(r, (uint64_t)n);
@@ -142,14 +208,21 @@ int engine_poll(engine_t *e)
             continue;
         }
         if (e->ring_state[i] == LEASE_FREE) {
-            if (ring_attach_consumer(&e->rings[i], shm_ring(e->shm, i), e->shm->geo.ring_capacity) < 0) {
+            if (ring_attach_consumer(&e->rings[i], shm_ring(e->shm, i), e->shm->geo.ring_capacity,
+                                     sizeof(rec_t)) < 0) {
                 engine_ring_broken(e, i);
                 continue;
             }
             e->ring_state[i] = LEASE_ACTIVE;
         }
-        if (now == 0)
+        if (now == 0) {
+            /* The engine clock never goes back, even if the wall clock does:
+             * a command's time orders its GTD expiries. */
             now = clock_realtime_ns();
+            if (now < e->last_now)
+                now = e->last_now;
+            e->last_now = now;
+        }
         int n = engine_drain(e, i, now);
         work += n;
         if (st == LEASE_CLOSING && n == 0 && e->ring_state[i] == LEASE_ACTIVE)
@@ -209,6 +282,9 @@ int engine_run(engine_t *e, const atomic_bool *stop, err_t *err)
             idle_reset(&e->idle);
         } else {
             e->idle_passes++;
+            /* Idle is when a GTD expiry no command has carried gets a timer. */
+            if ((e->idle_passes & 15) == 0 && matcher_next_expiry(e->m) != UINT64_MAX)
+                engine_timer(e, clock_realtime_ns());
             idle_wait(&e->idle);
         }
         /* The clock is read every 64 passes, not every pass. */

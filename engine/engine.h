@@ -2,8 +2,9 @@
  * client ring and publishes the resulting events to the event log.
  *
  * One thread runs engine_run() (or calls engine_poll() itself, as tests do).
- * Until the matcher lands, a command's effect is to be echoed as an event;
- * unknown commands are rejected with a reason. */
+ * Each command gets the next sequence number and the engine clock, then goes
+ * to the matcher (CMD_ECHO is answered by the engine itself); its events go to
+ * the event log, the last one of each command marked REC_LAST. */
 #ifndef BOURSE_ENGINE_H
 #define BOURSE_ENGINE_H
 
@@ -15,16 +16,19 @@
 #include "err.h"
 #include "evlog.h"
 #include "idle.h"
+#include "matcher.h"
 #include "ring.h"
 #include "shm.h"
 
 enum {
     ENGINE_BURST = 64,   /* commands taken from one ring per pass */
     RING_BROKEN = 0xff,  /* ring_state of a quarantined ring (beside enum lease_state) */
+    ENGINE_SRC = 0xffff, /* src of the commands the engine makes itself (timers) */
 };
 
 typedef struct engine {
     config_t cfg;
+    matcher_t *m;
     shm_t *shm;
     shm_engine_stats_t *stats;
     evlog_writer_t log;
@@ -38,6 +42,11 @@ typedef struct engine {
     ring_t rings[SHM_CLIENTS_MAX];     /* consumer side of each client ring */
     uint8_t ring_state[SHM_CLIENTS_MAX]; /* enum lease_state as last acted on */
     rec_t burst[ENGINE_BURST];
+    mcmd_t cmd;                       /* the command being applied */
+    uint64_t cur_ref;                 /* its client's request id, copied to its events */
+    uint64_t last_now;                /* engine clock: the time of the last command */
+    rec_t pending;                    /* its newest event, held back to mark the last */
+    bool have_pending;
 } engine_t;
 
 /* Creates the instance's segment from cfg (see shm_create() for errors). */

@@ -1,47 +1,51 @@
 /* evlog.c - set-up side of evlog.h; the hot path is inline in the header. */
 #include "evlog.h"
 
-void evlog_format(evlog_shm_t *shm, uint32_t capacity)
+void evlog_format(evlog_shm_t *shm, uint32_t capacity, uint32_t esize)
 {
     memset(shm, 0, sizeof(*shm));
     shm->capacity = capacity;
-    shm->rec_size = sizeof(rec_t);
-    evlog_slot_t *slots = (evlog_slot_t *)(shm + 1);
-    for (uint64_t i = 0; i < capacity; i++)
-        for (unsigned j = 0; j < EVLOG_WORDS; j++)
-            atomic_store_explicit(&slots[i].w[j], 0, memory_order_relaxed);
+    shm->rec_size = esize;
+    _Atomic uint64_t *words = (_Atomic uint64_t *)(shm + 1);
+    for (uint64_t i = 0; i < (uint64_t)capacity * (esize / 8); i++)
+        atomic_store_explicit(&words[i], 0, memory_order_relaxed);
     atomic_store_explicit(&shm->head, 0, memory_order_relaxed);
 }
 
-static int evlog_check(const evlog_shm_t *shm, uint32_t capacity)
+static int evlog_check(const evlog_shm_t *shm, uint32_t capacity, uint32_t esize)
 {
     if (capacity == 0 || (capacity & (capacity - 1)) != 0 || shm->capacity != capacity ||
-        shm->rec_size != sizeof(rec_t))
+        esize < SHM_REC_MIN || esize > SHM_REC_MAX || (esize & (esize - 1)) != 0 || shm->rec_size != esize)
         return -EPROTO;
     return 0;
 }
 
-int evlog_writer_init(evlog_writer_t *w, evlog_shm_t *shm, uint32_t capacity)
+int evlog_writer_init(evlog_writer_t *w, evlog_shm_t *shm, uint32_t capacity, uint32_t esize)
 {
-    int rc = evlog_check(shm, capacity);
+    int rc = evlog_check(shm, capacity, esize);
     if (rc < 0)
         return rc;
     w->shm = shm;
-    w->slots = (evlog_slot_t *)(shm + 1);
+    w->slots = (_Atomic uint64_t *)(shm + 1);
     w->mask = capacity - 1;
+    w->words = esize / 8;
+    w->shift = (uint32_t)__builtin_ctz(esize / 8);
     w->pos = evlog_head(shm);
     return 0;
 }
 
-int evlog_reader_init(evlog_reader_t *r, evlog_shm_t *shm, uint32_t capacity, shm_reader_t *reg)
+int evlog_reader_init(evlog_reader_t *r, evlog_shm_t *shm, uint32_t capacity, uint32_t esize,
+                      shm_reader_t *reg)
 {
-    int rc = evlog_check(shm, capacity);
+    int rc = evlog_check(shm, capacity, esize);
     if (rc < 0)
         return rc;
     r->shm = shm;
-    r->slots = (const evlog_slot_t *)(shm + 1);
+    r->slots = (const _Atomic uint64_t *)(shm + 1);
     r->mask = capacity - 1;
     r->capacity = capacity;
+    r->words = esize / 8;
+    r->shift = (uint32_t)__builtin_ctz(esize / 8);
     r->pos = evlog_head(shm);
     r->reg = reg;
     if (reg != NULL)

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC UINT64_C(0x4753455352554f42) /* "BOURSESG" read little-endian */
-#define SHM_LAYOUT_VERSION 1u
+#define SHM_LAYOUT_VERSION 2u
 #define SHM_LINE 64u          /* cache line */
 #define SHM_PAIR 128u         /* adjacent-line prefetch pair: keep sides apart by this */
 #define SHM_PAGE 4096u
@@ -32,57 +32,59 @@ enum {
     SHM_RING_CAP_MAX = 1u << 24,
     SHM_EVLOG_CAP_MIN = 64,
     SHM_EVLOG_CAP_MAX = 1u << 26,
+    SHM_REC_MIN = 64,     /* record sizes a segment may use: 64, 128 or 256 bytes */
+    SHM_REC_MAX = 256,
 };
 
 /* ---------------------------------------------------------------- records */
 
-/* One message on a command ring or in the event log: 64 bytes, one line.
- * seq   on a command ring: the producer's own running count (0, 1, 2...);
- *       in the event log: the log position, and (see evlog.h) the slot's
- *       publication stamp while it sits in shared memory.
- * ts_ns the sender's CLOCK_REALTIME for commands; the engine's clock for events.
- * src   the command ring (client slot) a command came from; events copy it. */
+/* One message on a command ring or in the event log: 128 bytes, two lines.
+ * Rings and the event log move records of the size the segment declares (64,
+ * 128 or 256 bytes; the engine's segments use this one); whatever the size,
+ * the first word is seq.
+ * seq     on a command ring: the producer's own running count (0, 1, 2...);
+ *         in the event log: the log position, and (see evlog.h) the slot's
+ *         publication stamp while it sits in shared memory.
+ * ts_ns   the sender's CLOCK_REALTIME for commands; the engine's clock for events.
+ * ref     commands: the client's request id, free for it to choose; events: the
+ *         ref of the command that caused them, so a client finds its answers.
+ * cmd_seq events: the engine's sequence number of that command (the journal's
+ *         and the logs' correlation id); 0 on commands.
+ * src     the command ring (client slot) a command came from; events copy it.
+ * flags   events: REC_LAST on the last event of a command. */
 typedef struct rec {
     uint64_t seq;
     uint64_t ts_ns;
+    uint64_t ref;
+    uint64_t cmd_seq;
     uint16_t type;
     uint16_t src;
     uint16_t len;      /* payload bytes in use */
     uint16_t flags;
-    uint8_t payload[40];
+    uint8_t payload[88];
 } rec_t;
 
-_Static_assert(sizeof(rec_t) == SHM_LINE, "a record is one cache line");
+enum rec_flags { REC_LAST = 1u << 0 };
+
+_Static_assert(sizeof(rec_t) == 2 * SHM_LINE, "a record is two cache lines");
 _Static_assert(offsetof(rec_t, seq) == 0, "seq is the first word (evlog stamp)");
 _Static_assert(offsetof(rec_t, ts_ns) == 8, "rec layout");
-_Static_assert(offsetof(rec_t, type) == 16, "rec layout");
-_Static_assert(offsetof(rec_t, payload) == 24, "rec layout");
+_Static_assert(offsetof(rec_t, ref) == 16, "rec layout");
+_Static_assert(offsetof(rec_t, cmd_seq) == 24, "rec layout");
+_Static_assert(offsetof(rec_t, type) == 32, "rec layout");
+_Static_assert(offsetof(rec_t, flags) == 38, "rec layout");
+_Static_assert(offsetof(rec_t, payload) == 40, "rec layout");
 
 #define REC_PAYLOAD_MAX ((uint16_t)sizeof(((rec_t *)0)->payload))
 
-/* Record types. Commands travel client -> engine, events engine -> everyone. */
+/* Record types of the engine itself. The matcher's commands and events (and
+ * EVT_REJECTED, the answer to any refused command) are in proto.h. */
 enum rec_type {
     REC_NONE = 0,
     CMD_ECHO = 1,        /* payload comes back unchanged in an EVT_ECHO */
     EVT_BASE = 0x8000,
     EVT_ECHO = 0x8001,
-    EVT_REJECT = 0x8002, /* payload: rej_payload_t */
 };
-
-/* Why the engine refused a command, carried by EVT_REJECT. */
-enum rej_reason {
-    REJ_UNKNOWN_COMMAND = 1,
-    REJ_BAD_LENGTH = 2,
-};
-
-typedef struct rej_payload {
-    uint64_t cmd_seq;   /* the client's seq of the refused command */
-    uint16_t cmd_type;
-    uint16_t reason;    /* enum rej_reason */
-    uint32_t pad;
-} rej_payload_t;
-_Static_assert(sizeof(rej_payload_t) == 16, "reject payload layout");
-_Static_assert(sizeof(rej_payload_t) <= REC_PAYLOAD_MAX, "reject fits a record");
 
 /* ---------------------------------------------------------------- header */
 
@@ -231,7 +233,8 @@ _Static_assert(offsetof(ring_shm_t, head) == SHM_PAIR, "producer index on its ow
 _Static_assert(offsetof(ring_shm_t, tail) == 2 * SHM_PAIR, "consumer index on its own lines");
 
 /* Event log: one writer, many readers. A slot is a record whose first word is
- * its stamp (evlog.h); the slot array follows the descriptor. */
+ * its stamp (evlog.h); the slot array (rec_size bytes a slot) follows the
+ * descriptor. */
 typedef struct evlog_shm {
     uint32_t capacity;
     uint32_t rec_size;
@@ -242,9 +245,5 @@ typedef struct evlog_shm {
 _Static_assert(sizeof(evlog_shm_t) == 2 * SHM_PAIR, "event log descriptor layout");
 _Static_assert(offsetof(evlog_shm_t, head) == SHM_PAIR, "writer head on its own lines");
 
-typedef struct evlog_slot {
-    _Atomic uint64_t w[SHM_LINE / 8];
-} evlog_slot_t;
-_Static_assert(sizeof(evlog_slot_t) == sizeof(rec_t), "slot holds one record");
 
 #endif

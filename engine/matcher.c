@@ -802,6 +802,11 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     m_flush_balances(m);
 }
 
+uint64_t matcher_next_expiry(const matcher_t *m)
+{
+    return m->ngtd > 0 ? m->gtd[0].expire_ns : UINT64_MAX;
+}
+
 /* ---------------------------------------------------------------- read side */
 
 int matcher_depth(const matcher_t *m, uint32_t instrument, int side, matcher_level_t *out, uint32_t n)

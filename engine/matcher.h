@@ -86,6 +86,10 @@ void matcher_destroy(matcher_t *m);
  * gives an EVT_REJECTED and changes nothing. */
 void matcher_apply(matcher_t *m, const mcmd_t *cmd);
 
+/* The earliest GTD expiry among resting orders (ns), or UINT64_MAX: a command
+ * (a CMD_TIMER if nothing else) with a later time must be applied to expire it. */
+uint64_t matcher_next_expiry(const matcher_t *m);
+
 /* ---------------------------------------------------------------- read side */
 
 typedef struct matcher_level {

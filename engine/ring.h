@@ -1,4 +1,4 @@
-/* ring.h - single-producer single-consumer ring of 64-byte records in shared memory.
+/* ring.h - single-producer single-consumer ring of fixed-size records in shared memory.
  *
  * The command rings (one per attached client, client -> engine) are these.
  * Contract:
@@ -10,7 +10,9 @@
  *     rereads the shared one only when the ring looks full (producer) or empty
  *     (consumer), so a steady stream costs no cache-line ping-pong per record;
  *   - a side never trusts the other side's index: an index that breaks the
- *     invariant 0 <= head - tail <= capacity is reported as -EPROTO.
+ *     invariant 0 <= head - tail <= capacity is reported as -EPROTO;
+ *   - records are esize bytes (64, 128 or 256: the segment says which); the
+ *     copying calls move esize bytes from or to the caller's buffer.
  * Nothing here allocates, locks or makes a system call. */
 #ifndef BOURSE_RING_H
 #define BOURSE_RING_H
@@ -25,31 +27,45 @@
 /* One side's view of a ring; private to the process that holds it. */
 typedef struct ring {
     ring_shm_t *shm;
-    rec_t *slots;
+    uint8_t *slots;
     uint64_t mask;
     uint64_t capacity;
     uint64_t pos;     /* producer: next record to write; consumer: next to read */
     uint64_t limit;   /* producer: cached tail + capacity; consumer: cached head */
+    uint32_t esize;   /* bytes a record */
+    uint32_t shift;   /* log2(esize) */
 } ring_t;
 
-/* Bytes a ring of capacity records occupies in the segment. */
-static inline uint64_t ring_bytes(uint32_t capacity)
+/* Copies one record. The common sizes get constant-size copies the compiler
+ * inlines as a few vector moves; the branch always goes the same way. */
+static inline void ring_copy(void *dst, const void *src, uint32_t esize)
 {
-    return sizeof(ring_shm_t) + (uint64_t)capacity * sizeof(rec_t);
+    if (esize == 128)
+        memcpy(dst, src, 128);
+    else if (esize == 64)
+        memcpy(dst, src, 64);
+    else
+        memcpy(dst, src, esize);
+}
+
+/* Bytes a ring of capacity records of esize bytes occupies in the segment. */
+static inline uint64_t ring_bytes(uint32_t capacity, uint32_t esize)
+{
+    return sizeof(ring_shm_t) + (uint64_t)capacity * esize;
 }
 
 /* Lays out an empty ring at shm. Creator only, before anyone attaches. */
-void ring_format(ring_shm_t *shm, uint32_t capacity);
+void ring_format(ring_shm_t *shm, uint32_t capacity, uint32_t esize);
 
 /* Resets indices to empty. Only when neither side is active (the engine does it
  * when it reclaims a slot, after draining). */
 void ring_reset(ring_shm_t *shm);
 
-/* Takes the producer or consumer side. capacity is the one the caller validated
- * from the segment header; a ring whose own descriptor disagrees, or whose
- * indices are broken, gives -EPROTO. */
-int ring_attach_producer(ring_t *r, ring_shm_t *shm, uint32_t capacity);
-int ring_attach_consumer(ring_t *r, ring_shm_t *shm, uint32_t capacity);
+/* Takes the producer or consumer side. capacity and esize are the ones the
+ * caller validated from the segment header; a ring whose own descriptor
+ * disagrees, or whose indices are broken, gives -EPROTO. */
+int ring_attach_producer(ring_t *r, ring_shm_t *shm, uint32_t capacity, uint32_t esize);
+int ring_attach_consumer(ring_t *r, ring_shm_t *shm, uint32_t capacity, uint32_t esize);
 
 /* Records waiting in the ring as last seen by anyone (for status displays). */
 static inline uint64_t ring_depth(const ring_shm_t *shm)
@@ -77,9 +93,9 @@ static inline int64_t ring_free(ring_t *r, uint64_t n)
 }
 
 /* Slot i (0-based) past the next unpublished one; valid after ring_free(r, i + 1) >= i + 1. */
-static inline rec_t *ring_slot_w(ring_t *r, uint64_t i)
+static inline void *ring_slot_w(ring_t *r, uint64_t i)
 {
-    return &r->slots[(r->pos + i) & r->mask];
+    return r->slots + (((r->pos + i) & r->mask) << r->shift);
 }
 
 /* Makes n written slots visible to the consumer. */
@@ -92,19 +108,19 @@ static inline void ring_publish(ring_t *r, uint64_t n)
 }
 
 /* Copies one record in. Returns 0, -EAGAIN when full, -EPROTO when broken. */
-static inline int ring_push(ring_t *r, const rec_t *rec)
+static inline int ring_push(ring_t *r, const void *rec)
 {
     int64_t room = ring_free(r, 1);
     if (room <= 0)
         return room == 0 ? -EAGAIN : (int)room;
-    memcpy(ring_slot_w(r, 0), rec, sizeof(*rec));
+    ring_copy(ring_slot_w(r, 0), rec, r->esize);
     ring_publish(r, 1);
     return 0;
 }
 
 /* Copies up to n records in, publishing them together. Returns the count
  * pushed (0 when full) or -EPROTO. */
-static inline int64_t ring_push_burst(ring_t *r, const rec_t *recs, uint64_t n)
+static inline int64_t ring_push_burst(ring_t *r, const void *recs, uint64_t n)
 {
     int64_t room = ring_free(r, n);
     if (room < 0)
@@ -112,7 +128,7 @@ static inline int64_t ring_push_burst(ring_t *r, const rec_t *recs, uint64_t n)
     if ((uint64_t)room < n)
         n = (uint64_t)room;
     for (uint64_t i = 0; i < n; i++)
-        memcpy(ring_slot_w(r, i), &recs[i], sizeof(rec_t));
+        ring_copy(ring_slot_w(r, i), (const uint8_t *)recs + (i << r->shift), r->esize);
     if (n > 0)
         ring_publish(r, n);
     return (int64_t)n;
@@ -135,9 +151,9 @@ static inline int64_t ring_avail(ring_t *r)
 }
 
 /* Slot i past the next unread one; valid after ring_avail(r) > i. */
-static inline const rec_t *ring_slot_r(const ring_t *r, uint64_t i)
+static inline const void *ring_slot_r(const ring_t *r, uint64_t i)
 {
-    return &r->slots[(r->pos + i) & r->mask];
+    return r->slots + (((r->pos + i) & r->mask) << r->shift);
 }
 
 /* Hands n read slots back to the producer. */
@@ -150,19 +166,19 @@ static inline void ring_consume(ring_t *r, uint64_t n)
 }
 
 /* Copies one record out. Returns 0, -EAGAIN when empty, -EPROTO when broken. */
-static inline int ring_pop(ring_t *r, rec_t *out)
+static inline int ring_pop(ring_t *r, void *out)
 {
     int64_t n = ring_avail(r);
     if (n <= 0)
         return n == 0 ? -EAGAIN : (int)n;
-    memcpy(out, ring_slot_r(r, 0), sizeof(*out));
+    ring_copy(out, ring_slot_r(r, 0), r->esize);
     ring_consume(r, 1);
     return 0;
 }
 
 /* Copies up to max records out, releasing them together. Returns the count
  * (0 when empty) or -EPROTO. */
-static inline int64_t ring_pop_burst(ring_t *r, rec_t *out, uint64_t max)
+static inline int64_t ring_pop_burst(ring_t *r, void *out, uint64_t max)
 {
     int64_t n = ring_avail(r);
     if (n <= 0)
@@ -170,7 +186,7 @@ static inline int64_t ring_pop_burst(ring_t *r, rec_t *out, uint64_t max)
     if ((uint64_t)n > max)
         n = (int64_t)max;
     for (int64_t i = 0; i < n; i++)
-        memcpy(&out[i], ring_slot_r(r, (uint64_t)i), sizeof(rec_t));
+        ring_copy((uint8_t *)out + ((uint64_t)i << r->shift), ring_slot_r(r, (uint64_t)i), r->esize);
     ring_consume(r, (uint64_t)n);
     return n;
 }

@@ -67,21 +67,24 @@ int shm_layout(const shm_geometry_t *g, shm_header_t *h, err_t *err)
                        "event_log_capacity must be a power of two from %d to %u, not %" PRIu32,
                        SHM_EVLOG_CAP_MIN, SHM_EVLOG_CAP_MAX, g->evlog_capacity);
 
+    uint32_t rec = g->rec_size ? g->rec_size : (uint32_t)sizeof(rec_t);
+    if (!is_pow2(rec) || rec < SHM_REC_MIN || rec > SHM_REC_MAX)
+        return err_set(err, -EINVAL, "record size must be 64, 128 or 256 bytes, not %" PRIu32, rec);
     uint64_t off = sizeof(shm_header_t);
     h->client_max = g->client_max;
     h->ring_capacity = g->ring_capacity;
     h->reader_max = g->reader_max;
     h->evlog_capacity = g->evlog_capacity;
-    h->rec_size = sizeof(rec_t);
+    h->rec_size = rec;
     h->clients_off = off;
     off = align_up(off + (uint64_t)g->client_max * sizeof(shm_client_t), SHM_PAGE);
     h->readers_off = off;
     off = align_up(off + (uint64_t)g->reader_max * sizeof(shm_reader_t), SHM_PAGE);
-    h->ring_stride = align_up(ring_bytes(g->ring_capacity), SHM_PAGE);
+    h->ring_stride = align_up(ring_bytes(g->ring_capacity, rec), SHM_PAGE);
     h->rings_off = off;
     off += (uint64_t)g->client_max * h->ring_stride;
     h->evlog_off = off;
-    off = align_up(off + evlog_bytes(g->evlog_capacity), SHM_PAGE);
+    off = align_up(off + evlog_bytes(g->evlog_capacity, rec), SHM_PAGE);
     h->stats_off = off;
     h->stats_size = (1 + (uint64_t)g->client_max) * SHM_PAGE; /* engine page, then one per client */
     off += h->stats_size;
@@ -105,13 +108,12 @@ int shm_validate(const void *base, size_t size, err_t *err)
                        "segment has layout version %" PRIu32 " but this build reads version %u: "
                        "run the engine and its clients from the same build",
                        h->layout_version, SHM_LAYOUT_VERSION);
-    if (h->header_size != sizeof(shm_header_t) || h->rec_size != sizeof(rec_t))
-        return err_set(err, -EPROTO, "corrupt segment header: header size %" PRIu32 ", record size %" PRIu32,
-                       h->header_size, h->rec_size);
+    if (h->header_size != sizeof(shm_header_t))
+        return err_set(err, -EPROTO, "corrupt segment header: header size %" PRIu32, h->header_size);
     if (memchr(h->instance, '\0', sizeof(h->instance)) == NULL)
         return err_set(err, -EPROTO, "corrupt segment header: instance name not terminated");
 
-    shm_geometry_t g = {h->client_max, h->ring_capacity, h->reader_max, h->evlog_capacity};
+    shm_geometry_t g = {h->client_max, h->ring_capacity, h->reader_max, h->evlog_capacity, h->rec_size};
     shm_header_t want;
     err_t why;
     if (shm_layout(&g, &want, &why) < 0)
@@ -128,11 +130,11 @@ int shm_validate(const void *base, size_t size, err_t *err)
     const uint8_t *b = base;
     for (uint32_t i = 0; i < g.client_max; i++) {
         const ring_shm_t *r = (const ring_shm_t *)(b + h->rings_off + (uint64_t)i * h->ring_stride);
-        if (r->capacity != g.ring_capacity || r->rec_size != sizeof(rec_t))
+        if (r->capacity != g.ring_capacity || r->rec_size != g.rec_size)
             return err_set(err, -EPROTO, "corrupt segment: command ring %" PRIu32 " descriptor", i);
     }
     const evlog_shm_t *ev = (const evlog_shm_t *)(b + h->evlog_off);
-    if (ev->capacity != g.evlog_capacity || ev->rec_size != sizeof(rec_t))
+    if (ev->capacity != g.evlog_capacity || ev->rec_size != g.rec_size)
         return err_set(err, -EPROTO, "corrupt segment: event log descriptor");
     return 0;
 }
@@ -169,7 +171,7 @@ static int shm_map(shm_t *s, int fd, int prot, err_t *err)
     }
     memcpy(&s->layout, s->hdr, sizeof(s->layout));
     s->geo = (shm_geometry_t){s->layout.client_max, s->layout.ring_capacity, s->layout.reader_max,
-                              s->layout.evlog_capacity};
+                              s->layout.evlog_capacity, s->layout.rec_size};
     memcpy(s->instance, s->layout.instance, sizeof(s->instance));
     return 0;
 }
@@ -285,9 +287,10 @@ static int shm_format(shm_t *s, const char *instance, uint64_t generation, err_t
     h->owner_start_time = st;
     memcpy(&s->layout, h, sizeof(s->layout));
 
+    s->geo.rec_size = h->rec_size;
     for (uint32_t i = 0; i < s->geo.client_max; i++)
-        ring_format(shm_ring(s, i), s->geo.ring_capacity);
-    evlog_format(shm_evlog(s), s->geo.evlog_capacity);
+        ring_format(shm_ring(s, i), s->geo.ring_capacity, s->geo.rec_size);
+    evlog_format(shm_evlog(s), s->geo.evlog_capacity, s->geo.rec_size);
     return 0;
 }
 

@@ -21,6 +21,8 @@ typedef struct shm_geometry {
     uint32_t ring_capacity;  /* records per command ring, power of two */
     uint32_t reader_max;     /* event-log readers that can register */
     uint32_t evlog_capacity; /* records in the event log, power of two */
+    uint32_t rec_size;       /* bytes a record on rings and in the log: 64, 128 or 256;
+                                0 means sizeof(rec_t), which the engine and clients use */
 } shm_geometry_t;
 
 typedef struct shm {

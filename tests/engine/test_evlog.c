@@ -13,7 +13,7 @@ enum { CAP = 64 };
 
 typedef struct test_log {
     alignas(SHM_PAIR) evlog_shm_t shm;
-    evlog_slot_t slots[CAP];
+    rec_t slots[CAP];
 } test_log_t;
 
 static test_log_t tl;
@@ -41,9 +41,9 @@ static void test_reader_sees_events_in_order_with_positions(void)
 {
     evlog_writer_t w;
     evlog_reader_t r;
-    evlog_format(&tl.shm, CAP);
-    CHECK_EQ(evlog_writer_init(&w, &tl.shm, CAP), 0);
-    CHECK_EQ(evlog_reader_init(&r, &tl.shm, CAP, NULL), 0);
+    evlog_format(&tl.shm, CAP, sizeof(rec_t));
+    CHECK_EQ(evlog_writer_init(&w, &tl.shm, CAP, sizeof(rec_t)), 0);
+    CHECK_EQ(evlog_reader_init(&r, &tl.shm, CAP, sizeof(rec_t), NULL), 0);
     rec_t out;
     CHECK_EQ(evlog_read(&r, &out), 0);
     for (uint64_t i = 0; i < 10; i++) {
@@ -65,14 +65,14 @@ static void test_new_reader_starts_at_the_head(void)
 {
     evlog_writer_t w;
     evlog_reader_t r;
-    evlog_format(&tl.shm, CAP);
-    evlog_writer_init(&w, &tl.shm, CAP);
+    evlog_format(&tl.shm, CAP, sizeof(rec_t));
+    evlog_writer_init(&w, &tl.shm, CAP, sizeof(rec_t));
     for (uint64_t i = 0; i < 5; i++) {
         rec_t e = mk(i);
         evlog_append(&w, &e);
     }
     evlog_flush(&w);
-    evlog_reader_init(&r, &tl.shm, CAP, &regs[0]);
+    evlog_reader_init(&r, &tl.shm, CAP, sizeof(rec_t), &regs[0]);
     CHECK_EQ(r.pos, 5);
     CHECK_EQ(atomic_load(&regs[0].cursor), 5);
     rec_t out, e = mk(5);
@@ -85,10 +85,10 @@ static void test_lapped_reader_is_detected_and_resyncs(void)
 {
     evlog_writer_t w;
     evlog_reader_t r;
-    evlog_format(&tl.shm, CAP);
-    evlog_writer_init(&w, &tl.shm, CAP);
+    evlog_format(&tl.shm, CAP, sizeof(rec_t));
+    evlog_writer_init(&w, &tl.shm, CAP, sizeof(rec_t));
     memset(&regs[1], 0, sizeof(regs[1]));
-    evlog_reader_init(&r, &tl.shm, CAP, &regs[1]);
+    evlog_reader_init(&r, &tl.shm, CAP, sizeof(rec_t), &regs[1]);
     /* One more than a lap: position 0's slot now holds position CAP. */
     for (uint64_t i = 0; i <= CAP; i++) {
         rec_t e = mk(i);
@@ -112,9 +112,9 @@ static void test_reader_one_lap_minus_one_behind_is_not_lapped(void)
 {
     evlog_writer_t w;
     evlog_reader_t r;
-    evlog_format(&tl.shm, CAP);
-    evlog_writer_init(&w, &tl.shm, CAP);
-    evlog_reader_init(&r, &tl.shm, CAP, NULL);
+    evlog_format(&tl.shm, CAP, sizeof(rec_t));
+    evlog_writer_init(&w, &tl.shm, CAP, sizeof(rec_t));
+    evlog_reader_init(&r, &tl.shm, CAP, sizeof(rec_t), NULL);
     for (uint64_t i = 0; i < CAP; i++) {
         rec_t e = mk(i);
         evlog_append(&w, &e);
@@ -129,16 +129,16 @@ static void test_busy_slot_reads_as_not_yet_written(void)
 {
     evlog_writer_t w;
     evlog_reader_t r;
-    evlog_format(&tl.shm, CAP);
-    evlog_writer_init(&w, &tl.shm, CAP);
-    evlog_reader_init(&r, &tl.shm, CAP, NULL);
+    evlog_format(&tl.shm, CAP, sizeof(rec_t));
+    evlog_writer_init(&w, &tl.shm, CAP, sizeof(rec_t));
+    evlog_reader_init(&r, &tl.shm, CAP, sizeof(rec_t), NULL);
     /* What a reader sees while the writer is between its busy stamp and its
      * final stamp for the reader's own position. */
-    atomic_store(&tl.slots[0].w[0], 1 | EVLOG_BUSY);
+    atomic_store((_Atomic uint64_t *)&tl.slots[0], 1 | EVLOG_BUSY);
     rec_t out;
     CHECK_EQ(evlog_read(&r, &out), 0);
     /* ... and for a position a lap ahead of the reader: lapped. */
-    atomic_store(&tl.slots[0].w[0], (CAP + 1) | EVLOG_BUSY);
+    atomic_store((_Atomic uint64_t *)&tl.slots[0], (CAP + 1) | EVLOG_BUSY);
     CHECK_EQ(evlog_read(&r, &out), -EOVERFLOW);
 }
 
@@ -165,7 +165,7 @@ static void *reader_main(void *arg)
 {
     reader_result_t *res = arg;
     evlog_reader_t r;
-    evlog_reader_init(&r, &tl.shm, CAP, NULL);
+    evlog_reader_init(&r, &tl.shm, CAP, sizeof(rec_t), NULL);
     r.pos = 0;
     idle_t idle;
     idle_init(&idle, IDLE_BACKOFF, 20000);
@@ -200,8 +200,8 @@ static void *reader_main(void *arg)
 static void test_writer_and_three_readers_never_see_torn_records(void)
 {
     evlog_writer_t w;
-    evlog_format(&tl.shm, CAP);
-    evlog_writer_init(&w, &tl.shm, CAP);
+    evlog_format(&tl.shm, CAP, sizeof(rec_t));
+    evlog_writer_init(&w, &tl.shm, CAP, sizeof(rec_t));
     atomic_store(&writer_done, false);
     pthread_t t[N_READERS];
     reader_result_t res[N_READERS];
@@ -237,7 +237,7 @@ static void *gated_reader_main(void *arg)
 {
     gated_arg_t *g = arg;
     evlog_reader_t r;
-    evlog_reader_init(&r, &tl.shm, CAP, g->reg);
+    evlog_reader_init(&r, &tl.shm, CAP, sizeof(rec_t), g->reg);
     idle_t idle;
     idle_init(&idle, IDLE_BACKOFF, 20000);
     rec_t out[8];
@@ -265,8 +265,8 @@ static void *gated_reader_main(void *arg)
 static void test_gated_writer_delivers_every_record_to_every_reader(void)
 {
     evlog_writer_t w;
-    evlog_format(&tl.shm, CAP);
-    evlog_writer_init(&w, &tl.shm, CAP);
+    evlog_format(&tl.shm, CAP, sizeof(rec_t));
+    evlog_writer_init(&w, &tl.shm, CAP, sizeof(rec_t));
     static shm_reader_t gregs[N_READERS];
     memset(gregs, 0, sizeof(gregs));
     gated_arg_t args[N_READERS];

@@ -84,7 +84,7 @@ static void test_two_processes_pass_ten_million_records_without_loss(void)
     while (LEASE_STATE(atomic_load(&slot->lease)) != LEASE_ACTIVE)
         usleep(100);
     ring_t r;
-    CHECK_EQ(ring_attach_consumer(&r, shm_ring(s, 0), geo.ring_capacity), 0);
+    CHECK_EQ(ring_attach_consumer(&r, shm_ring(s, 0), geo.ring_capacity, sizeof(rec_t)), 0);
     idle_t idle;
     idle_init(&idle, IDLE_BACKOFF, 100000);
     uint64_t expect = 0, lost = 0, dup_or_reorder = 0, corrupt = 0;

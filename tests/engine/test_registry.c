@@ -11,6 +11,7 @@
 #include "client.h"
 #include "engine.h"
 #include "proc.h"
+#include "proto.h"
 #include "registry.h"
 
 static engine_t *start_engine(const char *tag, uint32_t clients)
@@ -152,22 +153,27 @@ static void test_unknown_command_is_rejected_with_a_reason(void)
     CHECK(e != NULL);
     client_t *c;
     CHECK_EQ(client_attach(&c, e->cfg.instance, "fuzzy", CLIENT_SEND | CLIENT_RECV, NULL), 0);
-    rec_t cmd = {.type = 0x7777};
+    rec_t cmd = {.type = 0x7777, .ref = 41};
     CHECK_EQ(client_send(c, &cmd), 0);
-    rec_t bad_len = {.type = CMD_ECHO, .len = 200};
+    rec_t bad_len = {.type = CMD_ECHO, .len = 200, .ref = 42};
     CHECK_EQ(client_send(c, &bad_len), 0);
     engine_poll(e);
     rec_t evs[2];
     CHECK_EQ(client_poll(c, evs, 2), 2);
-    rej_payload_t rej;
-    CHECK_EQ(evs[0].type, EVT_REJECT);
+    evt_rejected_t rej;
+    CHECK_EQ(evs[0].type, EVT_REJECTED);
     memcpy(&rej, evs[0].payload, sizeof(rej));
     CHECK_EQ(rej.reason, REJ_UNKNOWN_COMMAND);
     CHECK_EQ(rej.cmd_type, 0x7777);
-    CHECK_EQ(rej.cmd_seq, 0);
+    /* Each answer names its command: the client's ref, the engine's sequence,
+     * and marks itself the last event of that command. */
+    CHECK_EQ(evs[0].ref, 41);
+    CHECK_EQ(evs[0].cmd_seq, 1);
+    CHECK(evs[0].flags & REC_LAST);
     memcpy(&rej, evs[1].payload, sizeof(rej));
     CHECK_EQ(rej.reason, REJ_BAD_LENGTH);
-    CHECK_EQ(rej.cmd_seq, 1);
+    CHECK_EQ(evs[1].ref, 42);
+    CHECK_EQ(evs[1].cmd_seq, 2);
     client_detach(c);
     stop_engine(e);
 }

@@ -18,11 +18,11 @@ static test_ring_t tr;
 
 static void fresh(ring_t *p, ring_t *c)
 {
-    ring_format(&tr.shm, CAP);
+    ring_format(&tr.shm, CAP, sizeof(rec_t));
     if (p)
-        ring_attach_producer(p, &tr.shm, CAP);
+        ring_attach_producer(p, &tr.shm, CAP, sizeof(rec_t));
     if (c)
-        ring_attach_consumer(c, &tr.shm, CAP);
+        ring_attach_consumer(c, &tr.shm, CAP, sizeof(rec_t));
 }
 
 static rec_t mk(uint64_t seq)
@@ -116,9 +116,9 @@ static void test_corrupt_producer_index_is_reported_not_trusted(void)
     atomic_store(&tr.shm.head, UINT64_C(1) << 40); /* far beyond capacity */
     rec_t out;
     CHECK_EQ(ring_pop(&c, &out), -EPROTO);
-    ring_format(&tr.shm, CAP);
-    ring_attach_producer(&p, &tr.shm, CAP);
-    ring_attach_consumer(&c, &tr.shm, CAP);
+    ring_format(&tr.shm, CAP, sizeof(rec_t));
+    ring_attach_producer(&p, &tr.shm, CAP, sizeof(rec_t));
+    ring_attach_consumer(&c, &tr.shm, CAP, sizeof(rec_t));
     rec_t r = mk(0);
     for (int i = 0; i < CAP; i++)
         CHECK_EQ(ring_push(&p, &r), 0);
@@ -129,10 +129,10 @@ static void test_corrupt_producer_index_is_reported_not_trusted(void)
 static void test_attach_refuses_a_mismatched_descriptor(void)
 {
     ring_t p;
-    ring_format(&tr.shm, CAP);
-    CHECK_EQ(ring_attach_producer(&p, &tr.shm, CAP * 2), -EPROTO);
-    tr.shm.rec_size = 128;
-    CHECK_EQ(ring_attach_producer(&p, &tr.shm, CAP), -EPROTO);
+    ring_format(&tr.shm, CAP, sizeof(rec_t));
+    CHECK_EQ(ring_attach_producer(&p, &tr.shm, CAP * 2, sizeof(rec_t)), -EPROTO);
+    tr.shm.rec_size = 64;
+    CHECK_EQ(ring_attach_producer(&p, &tr.shm, CAP, sizeof(rec_t)), -EPROTO);
 }
 
 enum { THREAD_COUNT = 1000000 };
