@@ -1,7 +1,8 @@
 /* cli.c - bourse: the operator's command line.
  *   bourse status   segment header, engine, rings with positions, readers and lag
  *   bourse ping     round trips of echo commands through the engine
- *   bourse watch    prints events as JSON lines as they are published */
+ *   bourse watch    prints events as JSON lines as they are published
+ *   bourse send     one command from key=value words, then its events */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "clock.h"
 #include "idle.h"
 #include "proto.h"
+#include "prototext.h"
 #include "proc.h"
 #include "registry.h"
 #include "shm.h"
@@ -42,6 +44,10 @@ static void usage(FILE *f)
           "  status              show the segment, engine, command rings and event-log readers\n"
           "  ping [-n COUNT]     send echo commands and print their round-trip times\n"
           "  watch [-n COUNT]    print events as JSON lines (Ctrl-C to stop)\n"
+          "  send CMD key=value...  send one command, print its events (exit 3: rejected)\n"
+          "                      CMD: echo new-order cancel amend mass-cancel add-asset\n"
+          "                      add-instrument halt resume add-account set-fee-tier\n"
+          "                      define-fee-tier deposit withdraw\n"
           "  -i, --instance NAME instance (default: $BOURSE_ENGINE_INSTANCE or 'default')\n"
           "  -h, --help          this text;  -V, --version  the version\n",
           f);
@@ -261,20 +267,69 @@ static int cmd_ping(const char *instance, int argc, char **argv)
     return rc;
 }
 
-static const char *type_name(uint16_t t)
+/* bourse send: one command, then its events, up to the one marked last. */
+static int cmd_send(const char *instance, int argc, char **argv)
 {
-    switch (t) {
-    case EVT_ECHO: return "echo";
-    case EVT_ACCEPTED: return "accepted";
-    case EVT_REJECTED: return "rejected";
-    case EVT_TRADE: return "trade";
-    case EVT_CANCELLED: return "cancelled";
-    case EVT_REPLACED: return "replaced";
-    case EVT_BOOK: return "book";
-    case EVT_BALANCE: return "balance";
-    case EVT_ADMIN: return "admin";
+    rec_t cmd;
+    err_t err = {0};
+    if (prototext_command(argc - 1, argv + 1, &cmd, &err) < 0) {
+        fprintf(stderr, "bourse send: %s\n", err.msg);
+        return 2;
     }
-    return "unknown";
+    client_t *c;
+    if (client_attach(&c, instance, "bourse-send", CLIENT_SEND | CLIENT_RECV, &err) < 0) {
+        fprintf(stderr, "bourse send: %s\n", err.msg);
+        return 1;
+    }
+    cmd.ref = ((uint64_t)getpid() << 32) ^ clock_mono_ns();
+    idle_t idle;
+    idle_init(&idle, IDLE_BACKOFF, PING_SLEEP_MAX_NS);
+    uint64_t deadline = clock_mono_ns() + PING_TIMEOUT_NS;
+    int rc;
+    while ((rc = client_send(c, &cmd)) == -EAGAIN && clock_mono_ns() < deadline)
+        idle_wait(&idle);
+    if (rc < 0) {
+        fprintf(stderr, "bourse send: %s\n",
+                rc == -EAGAIN ? "command ring full for 2 s (engine busy)" : rc == -ESTALE ? "engine is gone" : strerror(-rc));
+        client_detach(c);
+        return 1;
+    }
+    int status = 0;
+    for (;;) {
+        rec_t ev;
+        int64_t n = client_poll(c, &ev, 1);
+        if (n == -EOVERFLOW) {
+            fprintf(stderr, "bourse send: lapped by the event log before the answer arrived\n");
+            status = 1;
+            break;
+        }
+        if (n < 0) {
+            fprintf(stderr, "bourse send: engine went away\n");
+            status = 1;
+            break;
+        }
+        if (n == 0) {
+            if (clock_mono_ns() > deadline) {
+                fprintf(stderr, "bourse send: no answer from the engine within 2 s\n");
+                status = 1;
+                break;
+            }
+            idle_wait(&idle);
+            continue;
+        }
+        idle_reset(&idle);
+        if (ev.ref != cmd.ref || ev.src != c->slot)
+            continue;
+        char line[1024];
+        prototext_event_json(&ev, line, sizeof(line));
+        puts(line);
+        if (ev.type == EVT_REJECTED)
+            status = 3;
+        if (ev.flags & REC_LAST)
+            break;
+    }
+    client_detach(c);
+    return status;
 }
 
 static int cmd_watch(const char *instance, int argc, char **argv)
@@ -317,13 +372,9 @@ static int cmd_watch(const char *instance, int argc, char **argv)
         idle_reset(&idle);
         for (int64_t i = 0; i < n; i++) {
             const rec_t *e = &evs[i];
-            printf("{\"seq\":%" PRIu64 ",\"cmd_seq\":%" PRIu64 ",\"ref\":%" PRIu64 ",\"ts_ns\":%" PRIu64
-                   ",\"type\":\"%s\",\"src\":%u,\"last\":%s,\"len\":%u,\"payload\":\"",
-                   e->seq, e->cmd_seq, e->ref, e->ts_ns, type_name(e->type), e->src,
-                   e->flags & REC_LAST ? "true" : "false", e->len);
-            for (unsigned k = 0; k < e->len && k < REC_PAYLOAD_MAX; k++)
-                printf("%02x", e->payload[k]);
-            printf("\"}\n");
+            char line[1024];
+            prototext_event_json(e, line, sizeof(line));
+            puts(line);
         }
         seen += n;
     }
@@ -384,6 +435,8 @@ int main(int argc, char **argv)
         return cmd_ping(instance, sub_argc, sub_argv);
     if (strcmp(cmd, "watch") == 0)
         return cmd_watch(instance, sub_argc, sub_argv);
+    if (strcmp(cmd, "send") == 0)
+        return cmd_send(instance, sub_argc, sub_argv);
     fprintf(stderr, "bourse: unknown command '%s' (see --help)\n", cmd);
     return 2;
 }

@@ -26,8 +26,8 @@ static void make_image(void)
     h.layout_version = SHM_LAYOUT_VERSION;
     h.header_size = sizeof(shm_header_t);
     memcpy(image, &h, sizeof(h));
-    ring_format((ring_shm_t *)(image + h.rings_off), geo.ring_capacity);
-    evlog_format((evlog_shm_t *)(image + h.evlog_off), geo.evlog_capacity);
+    ring_format((ring_shm_t *)(image + h.rings_off), geo.ring_capacity, h.rec_size);
+    evlog_format((evlog_shm_t *)(image + h.evlog_off), geo.evlog_capacity, h.rec_size);
     if (shm_validate(image, image_size, NULL) != 0)
         abort(); /* the starting image must be valid */
 }
