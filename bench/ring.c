@@ -350,7 +350,9 @@ static void segment_create(bench_t *b)
     if (shm_create(&b->seg, b->instance, &geo, 0600, &err) < 0)
         harness_fail(&b->h, "%s", err.msg);
     char lock[HARNESS_PATH_MAX];
-    snprintf(lock, sizeof(lock), "%s.lock", b->seg->path); /* shm.c's naming; shm.h has no remove call */
+    /* Tracked as paths, not removed with shm_remove(): the signal handler may
+     * only unlink. The lock file name is shm.c's: <segment>.lock. */
+    snprintf(lock, sizeof(lock), "%s.lock", b->seg->path);
     harness_track_file(&b->h, b->seg->path);
     harness_track_file(&b->h, lock);
     sigprocmask(SIG_SETMASK, &old, NULL);

@@ -44,6 +44,7 @@ static void usage(FILE *f)
           "  status              show the segment, engine, command rings and event-log readers\n"
           "  ping [-n COUNT]     send echo commands and print their round-trip times\n"
           "  watch [-n COUNT]    print events as JSON lines (Ctrl-C to stop)\n"
+          "  remove              delete a stopped instance's segment files from /dev/shm\n"
           "  send CMD key=value...  send one command, print its events (exit 3: rejected)\n"
           "                      CMD: echo new-order cancel amend mass-cancel add-asset\n"
           "                      add-instrument halt resume add-account set-fee-tier\n"
@@ -437,6 +438,17 @@ int main(int argc, char **argv)
         return cmd_watch(instance, sub_argc, sub_argv);
     if (strcmp(cmd, "send") == 0)
         return cmd_send(instance, sub_argc, sub_argv);
+    if (strcmp(cmd, "remove") == 0) {
+        if (sub_argc > 1) {
+            fprintf(stderr, "bourse remove: unexpected argument '%s'\n", sub_argv[1]);
+            return 2;
+        }
+        if (shm_remove(instance, &err) < 0) {
+            fprintf(stderr, "bourse remove: %s\n", err.msg);
+            return 1;
+        }
+        return 0;
+    }
     fprintf(stderr, "bourse: unknown command '%s' (see --help)\n", cmd);
     return 2;
 }

@@ -388,6 +388,32 @@ fail:
     return rc;
 }
 
+int shm_remove(const char *instance, err_t *err)
+{
+    int rc = shm_name_check(instance, err);
+    if (rc < 0)
+        return rc;
+    char path[64], lock_path[96];
+    shm_paths(instance, path, sizeof(path));
+    snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
+    int fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        /* Taking the lock proves no engine holds the instance; the files go
+         * while we hold it, so a starting engine cannot be caught half-way. */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            close(fd);
+            return err_set(err, -EBUSY, "instance '%s' is held by a live engine", instance);
+        }
+        unlink(path);
+        unlink(lock_path);
+        close(fd);
+        return 0;
+    }
+    if (unlink(path) < 0 && errno != ENOENT)
+        return err_set(err, -errno, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
 void shm_close(shm_t *s)
 {
     if (s == NULL)

@@ -68,6 +68,10 @@ int shm_inspect(shm_t **out, const char *instance, err_t *err);
  * and releases the lock; the segment file stays for inspection. */
 void shm_close(shm_t *s);
 
+/* Removes an instance's segment and lock files (operator clean-up, tests,
+ * benchmarks). Refuses with -EBUSY while a live engine holds the instance. */
+int shm_remove(const char *instance, err_t *err);
+
 /* True while the engine that owns the segment is alive and has it READY. */
 bool shm_engine_alive(const shm_t *s);
 

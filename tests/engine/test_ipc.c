@@ -120,12 +120,8 @@ static void test_two_processes_pass_ten_million_records_without_loss(void)
     rec_t extra;
     CHECK_EQ(ring_pop(&r, &extra), -EAGAIN);
     printf("  %" PRIu64 " records passed between processes\n", n);
-    char p[128];
-    snprintf(p, sizeof(p), "%s", s->path);
     shm_close(s);
-    unlink(p);
-    strcat(p, ".lock");
-    unlink(p);
+    shm_remove(inst, NULL);
 }
 
 /* Reader process: reads n echo events and checks them against the order the
@@ -209,12 +205,8 @@ static void test_commands_flow_through_the_engine_to_reader_processes(void)
     CHECK(ok);
     CHECK_EQ(e->commands, n);
     CHECK_EQ(e->events, n);
-    char p[128];
-    snprintf(p, sizeof(p), "%s", e->shm->path);
     engine_close(e);
-    unlink(p);
-    strcat(p, ".lock");
-    unlink(p);
+    shm_remove(cfg.instance, NULL);
     close(ready[0]);
     close(ready[1]);
 }

@@ -32,12 +32,10 @@ static engine_t *start_engine(const char *tag, uint32_t clients)
 
 static void stop_engine(engine_t *e)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "%s", e->shm->path);
+    char inst[SHM_NAME_MAX];
+    memcpy(inst, e->cfg.instance, sizeof(inst));
     engine_close(e);
-    unlink(p);
-    strcat(p, ".lock");
-    unlink(p);
+    shm_remove(inst, NULL);
 }
 
 /* Polls until cond holds or a second passes. */
@@ -339,11 +337,7 @@ static void test_client_learns_that_the_engine_died(void)
         usleep(1000);
     CHECK_EQ(rc, -ESTALE);
     client_detach(c);
-    char p[128];
-    snprintf(p, sizeof(p), "/dev/shm/bourse.%s", inst);
-    unlink(p);
-    strcat(p, ".lock");
-    unlink(p);
+    shm_remove(inst, NULL);
     close(ready[0]);
     close(ready[1]);
 }

@@ -16,11 +16,7 @@ static const shm_geometry_t geo = {.client_max = 4, .ring_capacity = 64, .reader
 
 static void cleanup(const char *inst)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "/dev/shm/bourse.%s", inst);
-    unlink(p);
-    snprintf(p, sizeof(p), "/dev/shm/bourse.%s.lock", inst);
-    unlink(p);
+    shm_remove(inst, NULL);
 }
 
 /* Pokes bytes into a segment file as a crashed or foreign writer would. */
@@ -208,6 +204,22 @@ static void test_segment_of_a_killed_engine_is_stale_then_replaced(void)
     cleanup(inst);
 }
 
+static void test_remove_refuses_a_live_instance_and_clears_a_stopped_one(void)
+{
+    char inst[32], p[128];
+    check_instance(inst, sizeof(inst), "remove");
+    shm_t *e;
+    err_t err = {0};
+    CHECK_EQ(shm_create(&e, inst, &geo, 0600, &err), 0);
+    CHECK_EQ(shm_remove(inst, &err), -EBUSY);
+    CHECK_STR_HAS(err.msg, "held by a live engine");
+    shm_close(e);
+    CHECK_EQ(shm_remove(inst, &err), 0);
+    snprintf(p, sizeof(p), "/dev/shm/bourse.%s", inst);
+    CHECK(access(p, F_OK) != 0);
+    CHECK_EQ(shm_remove(inst, &err), 0); /* nothing there: fine */
+}
+
 static void test_bad_geometry_and_names_are_refused(void)
 {
     err_t err = {0};
@@ -263,6 +275,7 @@ int main(int argc, char **argv)
     RUN(test_header_with_inconsistent_regions_is_refused);
     RUN(test_stopped_engine_is_reported_then_replaced_with_next_generation);
     RUN(test_segment_of_a_killed_engine_is_stale_then_replaced);
+    RUN(test_remove_refuses_a_live_instance_and_clears_a_stopped_one);
     RUN(test_bad_geometry_and_names_are_refused);
     RUN(test_validate_survives_random_corruption);
     CHECK_MAIN_END();

@@ -177,4 +177,14 @@ else
 fi
 kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
 
+# --- clean-up of an instance
+start_engine -c "$TMP/good.ini"
+expect_error remove_refuses_a_live_instance 1 "held by a live engine" "$CLI" -i "$INST" remove
+kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
+if "$CLI" -i "$INST" remove && [ ! -e "/dev/shm/bourse.$INST" ]; then
+    ok remove_clears_a_stopped_instance
+else
+    fail remove_clears_a_stopped_instance "segment still there"
+fi
+
 [ "$failures" -eq 0 ]
