@@ -70,7 +70,7 @@ static idle_kind_t case_idle(const bench_t *b, unsigned receivers)
     return crowded ? IDLE_YIELD : IDLE_SPIN;
 }
 
-/* Gives ring 0 back after a producer left, as engine_free_slot() does. */
+/* Gives ring 0 back after its producer left, as the engine does. */
 static void ring_free_slot(bench_t *b)
 {
     shm_client_t *c = shm_client(b->seg, 0);
@@ -79,10 +79,7 @@ static void ring_free_slot(bench_t *b)
     if (LEASE_STATE(lease) != LEASE_CLOSING)
         harness_fail(&b->h, "producer left command ring 0 in lease state %u, not CLOSING",
                      LEASE_STATE(lease));
-    ring_reset(shm_ring(b->seg, 0));
-    /* release pairs with the acquire CAS in registry_claim_client(): the next
-     * producer sees the reset ring */
-    atomic_store_explicit(&c->lease, LEASE_MAKE(0, LEASE_FREE), memory_order_release);
+    registry_free_client(b->seg, 0, lease);
 }
 
 /* Runs one round of a case: n records (or samples) to each of readers

@@ -19,6 +19,16 @@ CK_RING_PROTOTYPE(rec, bench_rec)
 
 /* Payload carries i and ~i: a torn or stale slot fails the check even when
  * its seq word happens to look right. */
+/* A burst's records before rec_fill() numbers them: both transports send the same bytes. */
+static void recs_init(bench_rec_t recs[BURST])
+{
+    memset(recs, 0, sizeof(bench_rec_t) * BURST);
+    for (unsigned k = 0; k < BURST; k++) {
+        recs[k].type = CMD_ECHO;
+        recs[k].len = 16;
+    }
+}
+
 static inline void rec_fill(bench_rec_t *r, uint64_t i)
 {
     uint64_t x = ~i;
@@ -111,11 +121,7 @@ void xfer_ring_send(harness_t *h, void *job)
     harness_waiter_t w;
     harness_waiter_init(&w, h, j->idle, "room in the command ring");
     bench_rec_t recs[BURST];
-    memset(recs, 0, sizeof(recs));
-    for (unsigned k = 0; k < BURST; k++) {
-        recs[k].type = CMD_ECHO;
-        recs[k].len = 16;
-    }
+    recs_init(recs);
     mark_start(j);
     for (uint64_t i = 0; i < j->n;) {
         if (j->m == M_BURST) {
@@ -218,11 +224,7 @@ void xfer_ck_send(harness_t *h, void *job)
     harness_waiter_t w;
     harness_waiter_init(&w, h, j->idle, "room in the ck_ring");
     bench_rec_t recs[BURST];
-    memset(recs, 0, sizeof(recs));
-    for (unsigned k = 0; k < BURST; k++) {
-        recs[k].type = CMD_ECHO;
-        recs[k].len = 16;
-    }
+    recs_init(recs);
     mark_start(j);
     /* ck_ring has no SPSC burst call: a burst is filled, then enqueued one by one */
     uint64_t step = j->m == M_BURST ? BURST : 1;

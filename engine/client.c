@@ -20,7 +20,6 @@ int client_attach(client_t **out, const char *instance, const char *name, unsign
         free(c);
         return rc;
     }
-    c->generation = c->shm->hdr->generation;
     if (flags & CLIENT_SEND) {
         c->slot = registry_claim_client(c->shm, name);
         if (c->slot < 0) {

@@ -28,7 +28,6 @@ typedef struct client {
     int reader;              /* reader slot, -1 without CLIENT_RECV */
     ring_t ring;
     evlog_reader_t log;
-    uint64_t generation;
     uint64_t sent;           /* commands pushed: the next command's seq */
     uint64_t checked_ns;     /* last engine liveness check (a /proc read) */
 } client_t;

@@ -17,6 +17,7 @@ static void engine_on_event(void *ctx, const mevt_t *ev)
         evlog_append(&e->log, &e->pending);
         e->events++;
     }
+    e->rejects += ev->type == EVT_REJECTED;
     rec_t *r = &e->pending;
     r->seq = 0;
     r->ts_ns = ev->ts_ns;
@@ -84,6 +85,17 @@ void engine_close(engine_t *e)
     free(e);
 }
 
+/* The engine clock: wall time, but never earlier than the last command's, so
+ * that command times (which order GTD expiries) never go back. */
+static uint64_t engine_clock(engine_t *e)
+{
+    uint64_t now = clock_realtime_ns();
+    if (now < e->last_now)
+        now = e->last_now;
+    e->last_now = now;
+    return now;
+}
+
 /* A command the engine refuses before the matcher sees it. */
 static void engine_reject(engine_t *e, const rec_t *cmd, uint64_t seq, uint64_t now, uint16_t why)
 {
@@ -91,7 +103,6 @@ static void engine_reject(engine_t *e, const rec_t *cmd, uint64_t seq, uint64_t 
                  .len = sizeof(evt_rejected_t)};
     ev.u.rejected = (evt_rejected_t){.cmd_type = cmd->type, .reason = why};
     engine_on_event(e, &ev);
-    e->rejects++;
 }
 
 /* Sequences and applies one command: stamps it with the sequence number and
@@ -126,13 +137,11 @@ static void engine_apply(engine_t *e, const rec_t *cmd, uint64_t now)
 
 /* GTD expiry is a command like any other: when an expiry is due and no client
  * command came to carry it, the engine sequences a timer of its own. */
-static void engine_timer(engine_t *e, uint64_t now)
+static void engine_timer(engine_t *e)
 {
-    if (now < e->last_now)
-        now = e->last_now;
+    uint64_t now = engine_clock(e);
     if (matcher_next_expiry(e->m) > now)
         return;
-    e->last_now = now;
     mcmd_t *m = &e->cmd;
     memset(m, 0, sizeof(*m));
     m->seq = ++e->commands;
@@ -180,14 +189,8 @@ static int engine_drain(engine_t *e, uint32_t i, uint64_t now)
 /* Frees a slot whose owner is gone, after its last commands were applied. */
 static void engine_free_slot(engine_t *e, uint32_t i, uint64_t seen)
 {
-    shm_client_t *c = shm_client(e->shm, i);
-    ring_reset(shm_ring(e->shm, i));
     e->ring_state[i] = LEASE_FREE;
-    /* release pairs with the acquire CAS in registry_claim_client(): the next
-     * owner sees the reset ring. A CAS, not a store: if the lease changed since
-     * we looked, leave it for the next pass. */
-    atomic_compare_exchange_strong_explicit(&c->lease, &seen, LEASE_MAKE(0, LEASE_FREE),
-                                            memory_order_release, memory_order_relaxed);
+    registry_free_client(e->shm, i, seen);
 }
 
 int engine_poll(engine_t *e)
@@ -215,14 +218,8 @@ int engine_poll(engine_t *e)
             }
             e->ring_state[i] = LEASE_ACTIVE;
         }
-        if (now == 0) {
-            /* The engine clock never goes back, even if the wall clock does:
-             * a command's time orders its GTD expiries. */
-            now = clock_realtime_ns();
-            if (now < e->last_now)
-                now = e->last_now;
-            e->last_now = now;
-        }
+        if (now == 0)
+            now = engine_clock(e);
         int n = engine_drain(e, i, now);
         work += n;
         if (st == LEASE_CLOSING && n == 0 && e->ring_state[i] == LEASE_ACTIVE)
@@ -284,7 +281,7 @@ int engine_run(engine_t *e, const atomic_bool *stop, err_t *err)
             e->idle_passes++;
             /* Idle is when a GTD expiry no command has carried gets a timer. */
             if ((e->idle_passes & 15) == 0 && matcher_next_expiry(e->m) != UINT64_MAX)
-                engine_timer(e, clock_realtime_ns());
+                engine_timer(e);
             idle_wait(&e->idle);
         }
         /* The clock is read every 64 passes, not every pass. */

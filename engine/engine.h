@@ -35,7 +35,7 @@ typedef struct engine {
     idle_t idle;
     uint64_t commands;        /* sequenced so far; the next command's number is this + 1 */
     uint64_t events;
-    uint64_t rejects;
+    uint64_t rejects;         /* EVT_REJECTED published, the engine's and the matcher's */
     uint64_t busy_passes, idle_passes;
     uint64_t next_housekeeping_ns;
     uint32_t nclients;

@@ -54,6 +54,15 @@ void registry_close_client(shm_t *s, uint32_t slot)
                                                 memory_order_release, memory_order_relaxed);
 }
 
+void registry_free_client(shm_t *s, uint32_t slot, uint64_t seen)
+{
+    ring_reset(shm_ring(s, slot));
+    /* release pairs with the acquire CAS in registry_claim_client(): the next
+     * owner sees the reset ring. */
+    atomic_compare_exchange_strong_explicit(&shm_client(s, slot)->lease, &seen, LEASE_MAKE(0, LEASE_FREE),
+                                            memory_order_release, memory_order_relaxed);
+}
+
 int registry_claim_reader(shm_t *s, const char *name)
 {
     for (uint32_t i = 0; i < s->geo.reader_max; i++) {

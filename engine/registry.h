@@ -21,6 +21,12 @@ int registry_claim_client(shm_t *s, const char *name);
 /* The owner is done with its ring: the engine drains what is left, then frees it. */
 void registry_close_client(shm_t *s, uint32_t slot);
 
+/* Gives a client slot back: resets its ring and frees the lease, if the lease
+ * still reads `seen` (a CAS: a lease that changed meanwhile is left alone).
+ * Only the ring's consumer may call it, once the producer has closed (CLOSING)
+ * or died and everything it published has been consumed or discarded. */
+void registry_free_client(shm_t *s, uint32_t slot, uint64_t seen);
+
 /* Claims a free event-log reader slot. Returns its index or -EBUSY. */
 int registry_claim_reader(shm_t *s, const char *name);
 

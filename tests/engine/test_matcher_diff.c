@@ -157,7 +157,7 @@ static void remember(const capture_t *cap)
     }
 }
 
-static void admin(matcher_t *m, ref_t *r, capture_t *cap, uint16_t type, const void *p, size_t len)
+static void admin(matcher_t *m, capture_t *cap, uint16_t type, const void *p, size_t len)
 {
     mcmd_t c;
     memset(&c, 0, sizeof(c));
@@ -165,7 +165,6 @@ static void admin(matcher_t *m, ref_t *r, capture_t *cap, uint16_t type, const v
     memcpy(c.u.raw, p, len);
     cap->n = 0;
     matcher_apply(m, &c);
-    (void)r;
 }
 
 /* Builds the same market in both. */
@@ -176,7 +175,7 @@ static int setup(matcher_t *m, ref_t *r, capture_t *cap)
     for (unsigned i = 0; i < 4; i++) {
         cmd_add_asset_t a = {.asset = assets[i].id, .decimals = assets[i].dec};
         snprintf(a.name, sizeof(a.name), "%s", assets[i].name);
-        admin(m, r, cap, CMD_ADD_ASSET, &a, sizeof(a));
+        admin(m, cap, CMD_ADD_ASSET, &a, sizeof(a));
         r->asset_exists[assets[i].id] = 1;
         r->asset_dec[assets[i].id] = assets[i].dec;
     }
@@ -187,7 +186,7 @@ static int setup(matcher_t *m, ref_t *r, capture_t *cap)
                                    .tick_size = mk[i].tick, .lot_size = mk[i].lot, .min_qty = mk[i].lot,
                                    .max_qty = 150 * mk[i].lot, .ref_price = mk[i].ref};
         snprintf(in.symbol, sizeof(in.symbol), "SYM%u", i);
-        admin(m, r, cap, CMD_ADD_INSTRUMENT, &in, sizeof(in));
+        admin(m, cap, CMD_ADD_INSTRUMENT, &in, sizeof(in));
         if (cap->n != 1 || cap->ev[0].type != EVT_ADMIN)
             return -1;
         r->in[i] = (rinst_t){1, 1 + i, 1, band[i], mk[i].tick, mk[i].lot, mult[i], 1, 150,
@@ -196,13 +195,13 @@ static int setup(matcher_t *m, ref_t *r, capture_t *cap)
     static const int32_t tiers[3][2] = {{10, 20}, {0, 5}, {25, 25}};
     for (uint32_t t = 0; t < 3; t++) {
         cmd_fee_tier_t ft = {.tier = t, .maker_bps = tiers[t][0], .taker_bps = tiers[t][1]};
-        admin(m, r, cap, CMD_DEFINE_FEE_TIER, &ft, sizeof(ft));
+        admin(m, cap, CMD_DEFINE_FEE_TIER, &ft, sizeof(ft));
         r->tier_m[t] = tiers[t][0];
         r->tier_t[t] = tiers[t][1];
     }
     for (uint32_t a = 1; a <= NACCT; a++) {
         cmd_account_t ac = {.account = a, .fee_tier = a % 3};
-        admin(m, r, cap, CMD_ADD_ACCOUNT, &ac, sizeof(ac));
+        admin(m, cap, CMD_ADD_ACCOUNT, &ac, sizeof(ac));
         r->acct_exists[a] = 1;
         r->acct_tier[a] = (int)(a % 3);
     }
@@ -258,7 +257,7 @@ static matcher_config_t diff_config(void)
     return cfg;
 }
 
-static capture_t cap_real, cap_ref_unused;
+static capture_t cap_real;
 static ref_t ref;
 
 static void test_matcher_and_reference_model_agree_on_random_commands(void)
@@ -348,7 +347,6 @@ static void test_matcher_and_reference_model_agree_on_random_commands(void)
     printf("\n");
     free(ref_ev);
     matcher_destroy(m);
-    (void)cap_ref_unused;
 }
 
 /* Runs a seeded stream through a fresh matcher; returns an FNV hash of every
