@@ -95,55 +95,6 @@ static void emit_replaced(matcher_t *m, const order_t *o, int kept)
 
 /* ---------------------------------------------------------------- hashes */
 
-static inline uint32_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return (uint32_t)x;
-}
-
-/* Order ids are handed out in sequence: eight consecutive ids share a hash line
- * (the low three bits are kept, the rest is mixed), so placing orders touches a
- * new line of the table every eight orders instead of every order, and cancels
- * of recent orders find theirs in cache. */
-static inline uint32_t hash_id(uint64_t id)
-{
-    return (mix64(id >> 3) & ~UINT32_C(7)) | (uint32_t)(id & 7);
-}
-
-static inline uint32_t hash_cloid(uint32_t account, uint64_t cloid)
-{
-    return mix64(cloid ^ ((uint64_t)account * UINT64_C(0x9e3779b97f4a7c15)));
-}
-
-static uint32_t find_id(const matcher_t *m, uint64_t id)
-{
-    uint32_t h = hash_id(id);
-    for (uint64_t i = h & m->by_id.mask;; i = (i + 1) & m->by_id.mask) {
-        oslot_t s = m->by_id.slots[i];
-        if (s.idx1 == 0)
-            return NIL;
-        if (s.hash == h && m->orders[s.idx1 - 1].id == id)
-            return s.idx1 - 1;
-    }
-}
-
-static uint32_t find_cloid(const matcher_t *m, uint32_t account, uint64_t cloid)
-{
-    uint32_t h = hash_cloid(account, cloid);
-    for (uint64_t i = h & m->by_cloid.mask;; i = (i + 1) & m->by_cloid.mask) {
-        oslot_t s = m->by_cloid.slots[i];
-        if (s.idx1 == 0)
-            return NIL;
-        const order_t *o = &m->orders[s.idx1 - 1];
-        if (s.hash == h && o->cloid == cloid && o->account == account)
-            return s.idx1 - 1;
-    }
-}
-
 static void ohash_insert(ohash_t *t, uint32_t h, uint32_t oi)
 {
     uint64_t i = h & t->mask;
@@ -658,15 +609,6 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
     }
 }
 
-/* The order a cancel or amend names, owned by account; NIL if none. */
-static uint32_t target(matcher_t *m, uint32_t account, uint64_t order_id, uint64_t cloid)
-{
-    uint32_t oi = order_id != 0 ? find_id(m, order_id) : cloid != 0 ? find_cloid(m, account, cloid) : NIL;
-    if (oi != NIL && m->orders[oi].account != account)
-        return NIL; /* another account's order: as if it did not exist */
-    return oi;
-}
-
 static void cancel(matcher_t *m, const mcmd_t *cmd)
 {
     const cmd_cancel_t *c = &cmd->u.cancel;
@@ -674,7 +616,7 @@ static void cancel(matcher_t *m, const mcmd_t *cmd)
         m_reject(m, CMD_CANCEL, c->account, c->client_order_id, c->order_id, REJ_UNKNOWN_ACCOUNT);
         return;
     }
-    uint32_t oi = target(m, c->account, c->order_id, c->client_order_id);
+    uint32_t oi = m_target(m, c->account, c->order_id, c->client_order_id);
     if (oi == NIL) {
         m_reject(m, CMD_CANCEL, c->account, c->client_order_id, c->order_id, REJ_UNKNOWN_ORDER);
         return;
@@ -688,7 +630,7 @@ static void amend(matcher_t *m, const mcmd_t *cmd)
 #define REJECT(reason) do { m_reject(m, CMD_AMEND, c->account, c->client_order_id, c->order_id, (reason)); return; } while (0)
     if (c->account >= m->cfg.max_accounts || !m->accounts[c->account].exists)
         REJECT(REJ_UNKNOWN_ACCOUNT);
-    uint32_t oi = target(m, c->account, c->order_id, c->client_order_id);
+    uint32_t oi = m_target(m, c->account, c->order_id, c->client_order_id);
     if (oi == NIL)
         REJECT(REJ_UNKNOWN_ORDER);
     order_t *o = &m->orders[oi];
@@ -797,6 +739,10 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     case CMD_AMEND: amend(m, cmd); break;
     case CMD_MASS_CANCEL: mass_cancel(m, cmd); break;
     case CMD_TIMER: break;
+    case CMD_QUERY_BOOK:
+    case CMD_QUERY_ACCOUNT:
+    case CMD_QUERY_ORDER:
+    case CMD_QUERY_REFDATA: m_query(m, cmd); break;
     default: m_admin(m, cmd); break;
     }
     m_flush_balances(m);
@@ -805,60 +751,6 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
 uint64_t matcher_next_expiry(const matcher_t *m)
 {
     return m->ngtd > 0 ? m->gtd[0].expire_ns : UINT64_MAX;
-}
-
-/* ---------------------------------------------------------------- read side */
-
-int matcher_depth(const matcher_t *m, uint32_t instrument, int side, matcher_level_t *out, uint32_t n)
-{
-    if (instrument >= m->cfg.max_instruments || m->inst[instrument].status == INST_NONE ||
-        (side != SIDE_BUY && side != SIDE_SELL))
-        return -ENOENT;
-    const instrument_t *in = &m->inst[instrument];
-    const book_side_t *bs = &in->side[side];
-    uint32_t k = 0;
-    for (uint32_t p = bs->n; p-- > 0 && k < n; k++)
-        out[k] = (matcher_level_t){bs->lv[p].price * in->tick, bs->lv[p].qty * in->lot, bs->lv[p].count};
-    return (int)k;
-}
-
-int matcher_balance(const matcher_t *m, uint32_t account, uint32_t asset, int64_t *available, int64_t *held)
-{
-    if (account >= m->cfg.max_accounts || !m->accounts[account].exists || asset >= m->cfg.max_assets ||
-        !m->assets[asset].exists)
-        return -ENOENT;
-    const balance_t *b = &m->bal[(uint64_t)account * m->cfg.max_assets + asset];
-    *available = b->avail;
-    *held = b->held;
-    return 0;
-}
-
-static void order_view(const matcher_t *m, const order_t *o, matcher_order_t *out)
-{
-    const instrument_t *in = &m->inst[o->instrument];
-    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, m->expire[o - m->orders],
-                             o->account, o->instrument, o->side, o->tif};
-}
-
-int matcher_order(const matcher_t *m, uint64_t order_id, matcher_order_t *out)
-{
-    uint32_t oi = find_id(m, order_id);
-    if (oi == NIL)
-        return -ENOENT;
-    order_view(m, &m->orders[oi], out);
-    return 0;
-}
-
-void matcher_account_orders(const matcher_t *m, uint32_t account,
-                            void (*fn)(void *ctx, const matcher_order_t *o), void *ctx)
-{
-    if (account >= m->cfg.max_accounts)
-        return;
-    for (uint32_t oi = m->accounts[account].head; oi != NIL; oi = m->orders[oi].anext) {
-        matcher_order_t v;
-        order_view(m, &m->orders[oi], &v);
-        fn(ctx, &v);
-    }
 }
 
 void matcher_get_stats(const matcher_t *m, matcher_stats_t *out)

@@ -47,6 +47,9 @@ typedef struct mcmd {
         cmd_account_t account;
         cmd_funds_t funds;
         cmd_fee_tier_t fee_tier;
+        cmd_query_book_t query_book;
+        cmd_query_account_t query_account;
+        cmd_query_order_t query_order;
         uint8_t raw[PROTO_PAYLOAD_MAX];
     } u;
 } mcmd_t;

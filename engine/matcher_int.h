@@ -161,7 +161,70 @@ static inline int64_t m_fee(int64_t notional, int32_t bps)
     return notional / 10000 * bps + notional % 10000 * bps / 10000;
 }
 
+/* ---- order lookup */
+
+static inline uint32_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+/* Order ids are handed out in sequence: eight consecutive ids share a hash line
+ * (the low three bits are kept, the rest is mixed), so placing orders touches a
+ * new line of the table every eight orders instead of every order, and cancels
+ * of recent orders find theirs in cache. */
+static inline uint32_t hash_id(uint64_t id)
+{
+    return (mix64(id >> 3) & ~UINT32_C(7)) | (uint32_t)(id & 7);
+}
+
+static inline uint32_t hash_cloid(uint32_t account, uint64_t cloid)
+{
+    return mix64(cloid ^ ((uint64_t)account * UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+static inline uint32_t find_id(const matcher_t *m, uint64_t id)
+{
+    uint32_t h = hash_id(id);
+    for (uint64_t i = h & m->by_id.mask;; i = (i + 1) & m->by_id.mask) {
+        oslot_t s = m->by_id.slots[i];
+        if (s.idx1 == 0)
+            return NIL;
+        if (s.hash == h && m->orders[s.idx1 - 1].id == id)
+            return s.idx1 - 1;
+    }
+}
+
+static inline uint32_t find_cloid(const matcher_t *m, uint32_t account, uint64_t cloid)
+{
+    uint32_t h = hash_cloid(account, cloid);
+    for (uint64_t i = h & m->by_cloid.mask;; i = (i + 1) & m->by_cloid.mask) {
+        oslot_t s = m->by_cloid.slots[i];
+        if (s.idx1 == 0)
+            return NIL;
+        const order_t *o = &m->orders[s.idx1 - 1];
+        if (s.hash == h && o->cloid == cloid && o->account == account)
+            return s.idx1 - 1;
+    }
+}
+
+/* The order a cancel or amend names, owned by account; NIL if none. */
+static inline uint32_t m_target(const matcher_t *m, uint32_t account, uint64_t order_id, uint64_t cloid)
+{
+    uint32_t oi = order_id != 0 ? find_id(m, order_id) : cloid != 0 ? find_cloid(m, account, cloid) : NIL;
+    if (oi != NIL && m->orders[oi].account != account)
+        return NIL; /* another account's order: as if it did not exist */
+    return oi;
+}
+
 /* ---- admin commands (matcher_admin.c) */
 void m_admin(matcher_t *m, const mcmd_t *cmd);
+
+/* ---- queries (matcher_query.c) */
+void m_query(matcher_t *m, const mcmd_t *cmd);
 
 #endif

@@ -77,6 +77,7 @@ enum reject_reason {
     REJ_ALREADY_HALTED = 36,
     REJ_AMEND_NO_CHANGE = 37,
     REJ_BAD_ASSET = 38,
+    REJ_BAD_LIMIT = 39,            /* a query's depth or page size is 0 or above its maximum */
     REJ_REASON_MAX
 };
 
@@ -97,6 +98,14 @@ enum cmd_type_matcher {
     CMD_AMEND = 4,
     CMD_MASS_CANCEL = 5,
     CMD_TIMER = 6,          /* engine-made: expire GTD orders up to the command's time */
+    /* Queries change nothing. They are sequenced like every command, so their
+     * answer is the state after every command before them and before every
+     * command after them: a reader applies the events with a higher cmd_seq
+     * on top of it. Answers go to the event log, ending with EVT_Q_END. */
+    CMD_QUERY_BOOK = 8,
+    CMD_QUERY_ACCOUNT = 9,
+    CMD_QUERY_ORDER = 10,
+    CMD_QUERY_REFDATA = 11, /* every asset and instrument */
     CMD_ADD_ASSET = 16,
     CMD_ADD_INSTRUMENT = 17,
     CMD_HALT = 18,
@@ -183,6 +192,28 @@ typedef struct cmd_fee_tier {
     uint32_t pad;
 } cmd_fee_tier_t;
 
+enum { QUERY_DEPTH_MAX = 1000, QUERY_ORDERS_MAX = 1000 };
+
+typedef struct cmd_query_book {
+    uint32_t instrument;
+    uint32_t depth;             /* levels per side, 1..QUERY_DEPTH_MAX */
+} cmd_query_book_t;
+
+enum query_account_what { QUERY_BALANCES = 1u << 0, QUERY_ORDERS = 1u << 1 };
+
+/* An account's balances and a page of its open orders, oldest first. Orders
+ * come in increasing id order, so the next page starts after the last id. */
+typedef struct cmd_query_account {
+    uint64_t after_order_id;    /* orders with a larger id only; 0: from the oldest */
+    uint32_t account;
+    uint32_t limit;             /* orders in this page, 1..QUERY_ORDERS_MAX */
+    uint8_t what;               /* enum query_account_what; 0: both */
+    uint8_t pad[7];
+} cmd_query_account_t;
+
+/* One resting order of an account, by id or client order id. */
+typedef cmd_cancel_t cmd_query_order_t;
+
 /* ---------------------------------------------------------------- events */
 
 enum evt_type_matcher {
@@ -194,6 +225,13 @@ enum evt_type_matcher {
     EVT_BOOK = 0x8015,
     EVT_BALANCE = 0x8016,
     EVT_ADMIN = 0x8017,         /* an admin command took effect: its payload echoed */
+    /* Answers to queries; src says who asked. */
+    EVT_Q_LEVEL = 0x8018,       /* evt_book_t: one level, best first, bids then asks */
+    EVT_Q_BALANCE = 0x8019,     /* evt_balance_t: one asset of the account */
+    EVT_Q_ORDER = 0x801a,       /* evt_accepted_t: a resting order, qty = open quantity */
+    EVT_Q_ASSET = 0x801b,       /* cmd_add_asset_t */
+    EVT_Q_INSTRUMENT = 0x801c,  /* evt_instrument_t */
+    EVT_Q_END = 0x801d,         /* evt_query_end_t: the answer is complete */
 };
 
 typedef struct evt_accepted {
@@ -272,6 +310,20 @@ typedef struct evt_balance {
     uint32_t asset;
 } evt_balance_t;
 
+typedef struct evt_instrument {
+    cmd_add_instrument_t def;   /* ref_price: the band centre now */
+    uint8_t halted;
+    uint8_t pad[7];
+} evt_instrument_t;
+
+typedef struct evt_query_end {
+    uint64_t next_after;        /* CMD_QUERY_ACCOUNT with more orders: after_order_id of the next page */
+    uint32_t count;             /* records in the answer before this one */
+    uint16_t cmd_type;
+    uint8_t more;               /* the page was full and more orders follow */
+    uint8_t pad;
+} evt_query_end_t;
+
 /* The largest payload: records must hold it. */
 #define PROTO_PAYLOAD_MAX 88
 
@@ -288,6 +340,11 @@ _Static_assert(sizeof(evt_cancelled_t) == 40, "evt_cancelled layout");
 _Static_assert(sizeof(evt_replaced_t) == 48, "evt_replaced layout");
 _Static_assert(sizeof(evt_book_t) == 32, "evt_book layout");
 _Static_assert(sizeof(evt_balance_t) == 24, "evt_balance layout");
+_Static_assert(sizeof(cmd_query_book_t) == 8, "cmd_query_book layout");
+_Static_assert(sizeof(cmd_query_account_t) == 24, "cmd_query_account layout");
+_Static_assert(sizeof(evt_instrument_t) == 80, "evt_instrument layout");
+_Static_assert(sizeof(evt_query_end_t) == 16, "evt_query_end layout");
+_Static_assert(sizeof(evt_instrument_t) <= PROTO_PAYLOAD_MAX, "payload bound");
 _Static_assert(sizeof(cmd_add_instrument_t) <= PROTO_PAYLOAD_MAX, "payload bound");
 _Static_assert(sizeof(evt_trade_t) <= PROTO_PAYLOAD_MAX, "payload bound");
 

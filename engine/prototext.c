@@ -22,7 +22,7 @@ typedef struct field {
     uint16_t off;
 } field_t;
 
-enum { FIELDS_MAX = 12 };
+enum { FIELDS_MAX = 12, PROTOTEXT_DEPTH_DEFAULT = 10 };
 
 typedef struct def {
     const char *name;
@@ -74,6 +74,15 @@ static const def_t commands[] = {
      {F(cmd_funds_t, account, K_U32, 1), F(cmd_funds_t, asset, K_U32, 1), F(cmd_funds_t, amount, K_I64, 1)}},
     {"withdraw", CMD_WITHDRAW, sizeof(cmd_funds_t),
      {F(cmd_funds_t, account, K_U32, 1), F(cmd_funds_t, asset, K_U32, 1), F(cmd_funds_t, amount, K_I64, 1)}},
+    {"query-book", CMD_QUERY_BOOK, sizeof(cmd_query_book_t),
+     {F(cmd_query_book_t, instrument, K_U32, 1), F(cmd_query_book_t, depth, K_U32, 0)}},
+    {"query-account", CMD_QUERY_ACCOUNT, sizeof(cmd_query_account_t),
+     {F(cmd_query_account_t, account, K_U32, 1), F(cmd_query_account_t, limit, K_U32, 0),
+      F(cmd_query_account_t, after_order_id, K_U64, 0)}},
+    {"query-order", CMD_QUERY_ORDER, sizeof(cmd_query_order_t),
+     {F(cmd_query_order_t, account, K_U32, 1), F(cmd_query_order_t, order_id, K_U64, 0),
+      F(cmd_query_order_t, client_order_id, K_U64, 0)}},
+    {"query-refdata", CMD_QUERY_REFDATA, 0, {{NULL, 0, 0, 0}}},
 };
 
 static const def_t events[] = {
@@ -112,6 +121,30 @@ static const def_t events[] = {
      {F(evt_balance_t, account, K_U32, 0), F(evt_balance_t, asset, K_U32, 0),
       F(evt_balance_t, available, K_I64, 0), F(evt_balance_t, held, K_I64, 0)}},
     {"admin", EVT_ADMIN, 0, {{NULL, 0, 0, 0}}},
+    {"level", EVT_Q_LEVEL, 0,
+     {F(evt_book_t, instrument, K_U32, 0), F(evt_book_t, side, K_SIDE, 0), F(evt_book_t, price, K_I64, 0),
+      F(evt_book_t, qty, K_I64, 0), F(evt_book_t, orders, K_U32, 0)}},
+    {"account-balance", EVT_Q_BALANCE, 0,
+     {F(evt_balance_t, account, K_U32, 0), F(evt_balance_t, asset, K_U32, 0),
+      F(evt_balance_t, available, K_I64, 0), F(evt_balance_t, held, K_I64, 0)}},
+    {"order", EVT_Q_ORDER, 0,
+     {F(evt_accepted_t, order_id, K_U64, 0), F(evt_accepted_t, client_order_id, K_U64, 0),
+      F(evt_accepted_t, account, K_U32, 0), F(evt_accepted_t, instrument, K_U32, 0),
+      F(evt_accepted_t, side, K_SIDE, 0), F(evt_accepted_t, tif, K_TIF, 0), F(evt_accepted_t, price, K_I64, 0),
+      F(evt_accepted_t, qty, K_I64, 0), F(evt_accepted_t, expire_ns, K_U64, 0)}},
+    {"asset", EVT_Q_ASSET, 0,
+     {F(cmd_add_asset_t, asset, K_U32, 0), F(cmd_add_asset_t, name, K_STR16, 0),
+      F(cmd_add_asset_t, decimals, K_U8, 0)}},
+    {"instrument", EVT_Q_INSTRUMENT, 0,
+     {FN(evt_instrument_t, "instrument", def.instrument, K_U32, 0), FN(evt_instrument_t, "symbol", def.symbol, K_STR16, 0),
+      FN(evt_instrument_t, "base", def.base, K_U32, 0), FN(evt_instrument_t, "quote", def.quote, K_U32, 0),
+      FN(evt_instrument_t, "tick_size", def.tick_size, K_I64, 0), FN(evt_instrument_t, "lot_size", def.lot_size, K_I64, 0),
+      FN(evt_instrument_t, "min_qty", def.min_qty, K_I64, 0), FN(evt_instrument_t, "max_qty", def.max_qty, K_I64, 0),
+      FN(evt_instrument_t, "ref_price", def.ref_price, K_I64, 0), FN(evt_instrument_t, "band_bps", def.band_bps, K_U32, 0),
+      F(evt_instrument_t, halted, K_BOOL, 0)}},
+    {"end", EVT_Q_END, 0,
+     {F(evt_query_end_t, cmd_type, K_U16, 0), F(evt_query_end_t, count, K_U32, 0),
+      F(evt_query_end_t, more, K_BOOL, 0), F(evt_query_end_t, next_after, K_U64, 0)}},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -129,13 +162,13 @@ static const char *const reason_names[REJ_REASON_MAX] = {
     "price-off-tick", "price-out-of-band", "overflow", "insufficient-balance", "duplicate-client-order-id",
     "post-only-would-take", "fok-not-fillable", "gtd-expired", "market-no-protection", "orders-full",
     "book-full", "account-orders-full", "exists", "bad-instrument", "capacity", "amount-not-positive",
-    "bad-fee", "not-halted", "already-halted", "amend-no-change", "bad-asset",
+    "bad-fee", "not-halted", "already-halted", "amend-no-change", "bad-asset", "bad-limit",
 };
 
 const char *prototext_command_names(void)
 {
     return "echo new-order cancel amend mass-cancel add-asset add-instrument halt resume add-account "
-           "set-fee-tier define-fee-tier deposit withdraw";
+           "set-fee-tier define-fee-tier deposit withdraw query-book query-account query-order query-refdata";
 }
 
 static int name_index(const char *v, const char *const *names, unsigned n)
@@ -222,9 +255,16 @@ int prototext_command(int argc, char **argv, rec_t *out, err_t *err)
     memset(out, 0, sizeof(*out));
     out->type = d->type;
     out->len = d->len;
+    uint32_t dflt;
     if (d->type == CMD_MASS_CANCEL) {
-        uint32_t all = UINT32_MAX; /* every instrument unless one is named */
-        memcpy(out->payload + offsetof(cmd_mass_cancel_t, instrument), &all, 4);
+        dflt = UINT32_MAX; /* every instrument unless one is named */
+        memcpy(out->payload + offsetof(cmd_mass_cancel_t, instrument), &dflt, 4);
+    } else if (d->type == CMD_QUERY_BOOK) {
+        dflt = PROTOTEXT_DEPTH_DEFAULT;
+        memcpy(out->payload + offsetof(cmd_query_book_t, depth), &dflt, 4);
+    } else if (d->type == CMD_QUERY_ACCOUNT) {
+        dflt = QUERY_ORDERS_MAX;
+        memcpy(out->payload + offsetof(cmd_query_account_t, limit), &dflt, 4);
     }
     unsigned seen = 0;
     for (int a = 1; a < argc; a++) {
@@ -291,6 +331,18 @@ int prototext_event_json(const rec_t *ev, char *buf, size_t n)
         case K_OTYPE: PUT(",\"%s\":\"%s\"", f->name, name_of(otype_names, N(otype_names), *p)); break;
         case K_TIF: PUT(",\"%s\":\"%s\"", f->name, name_of(tif_names, N(tif_names), *p)); break;
         case K_BOOL: PUT(",\"%s\":%s", f->name, *p ? "true" : "false"); break;
+        case K_STR16:
+            PUT(",\"%s\":\"", f->name);
+            for (unsigned k = 0; k < 16 && p[k] != 0; k++) {
+                if (p[k] == '"' || p[k] == '\\')
+                    PUT("\\%c", p[k]);
+                else if (p[k] >= ' ' && p[k] <= '~')
+                    PUT("%c", p[k]);
+                else
+                    PUT("\\u%04x", p[k]);
+            }
+            PUT("\"");
+            break;
         case K_CXL: PUT(",\"%s\":\"%s\"", f->name, name_of(cxl_names, N(cxl_names), *p)); break;
         case K_REASON:
             memcpy(&u16, p, 2);
