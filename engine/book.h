@@ -37,6 +37,18 @@ static inline int64_t book_find(const book_side_t *bs, int side, int64_t price, 
             return hi - 1;
         }
         hi--;
+        /* Levels sit on distinct ticks, so the one d ticks from the touch is
+         * at most d places from the end: bisect only that stretch. */
+        uint64_t d = (uint64_t)(top - k);
+        if (d < hi) {
+            lo = hi - (uint32_t)d;
+            /* Near the touch every tick usually has a level: then it is
+             * exactly there, and one probe finds it. */
+            if (bs->lv[lo].price == price) {
+                *pos = lo;
+                return lo;
+            }
+        }
     }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;

@@ -181,8 +181,14 @@ static int engine_drain(engine_t *e, uint32_t i, uint64_t now)
         e->burst[k].src = (uint16_t)i;
     }
     ring_consume(r, (uint64_t)n);
-    for (int64_t k = 0; k < n; k++)
+    for (int64_t k = 0; k < n; k++) {
+        /* Start the cache misses of the next two commands before this one. */
+        if (k + 2 < n)
+            matcher_prefetch(e->m, e->burst[k + 2].type, e->burst[k + 2].payload, 2);
+        if (k + 1 < n)
+            matcher_prefetch(e->m, e->burst[k + 1].type, e->burst[k + 1].payload, 1);
         engine_apply(e, &e->burst[k], now);
+    }
     return (int)n;
 }
 

@@ -296,11 +296,29 @@ static void order_free(matcher_t *m, uint32_t oi)
     m->free_head = oi;
 }
 
+/* An order leaving the book touches its FIFO and account-list neighbours and
+ * its balance row: lines that are cold when the order is old. Asking for all
+ * of them at once overlaps their misses instead of taking them one by one. */
+static inline void prefetch_neighbours(const matcher_t *m, const order_t *o)
+{
+    if (o->prev != NIL)
+        __builtin_prefetch(&m->orders[o->prev], 1);
+    if (o->next != NIL)
+        __builtin_prefetch(&m->orders[o->next], 1);
+    if (o->aprev != NIL)
+        __builtin_prefetch(&m->orders[o->aprev], 1);
+    if (o->anext != NIL)
+        __builtin_prefetch(&m->orders[o->anext], 1);
+    __builtin_prefetch(m_bal(m, o->account, hold_asset(&m->inst[o->instrument], o->side)), 1);
+    __builtin_prefetch(&m->accounts[o->account], 1);
+}
+
 /* Cancels a resting order outside a sweep: out of its level (book event),
  * funds released, freed. */
 static void order_cancel(matcher_t *m, uint32_t oi, uint8_t reason)
 {
     order_t *o = &m->orders[oi];
+    prefetch_neighbours(m, o);
     book_side_t *bs = &m->inst[o->instrument].side[o->side];
     uint32_t pos;
     int64_t at = book_find(bs, o->side, o->price, &pos);
@@ -746,6 +764,42 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     default: m_admin(m, cmd); break;
     }
     m_flush_balances(m);
+}
+
+void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
+{
+    if (type == CMD_NEW_ORDER) {
+        cmd_new_order_t c;
+        memcpy(&c, payload, sizeof(c));
+        if (distance < 2 || c.instrument >= m->cfg.max_instruments || c.account >= m->cfg.max_accounts ||
+            c.side > SIDE_SELL)
+            return;
+        const instrument_t *in = &m->inst[c.instrument];
+        __builtin_prefetch(m_bal(m, c.account, hold_asset(in, c.side)), 1);
+        /* The touch of both sides: a taker reads the other, a maker joins its own. */
+        for (int s = SIDE_BUY; s <= SIDE_SELL; s++)
+            if (in->side[s].n > 0)
+                __builtin_prefetch(&in->side[s].lv[in->side[s].n - 1], 1);
+        __builtin_prefetch(&m->accounts[c.account], 1);
+        if (m->free_head != NIL)
+            __builtin_prefetch(&m->orders[m->free_head], 1);
+        __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id) & m->by_id.mask], 1);
+        return;
+    }
+    if (type != CMD_CANCEL && type != CMD_AMEND)
+        return;
+    uint64_t id; /* cancel and amend both start with the order id */
+    memcpy(&id, payload, sizeof(id));
+    if (id == 0)
+        return;
+    const oslot_t *slot = &m->by_id.slots[hash_id(id) & m->by_id.mask];
+    if (distance >= 2) {
+        __builtin_prefetch(slot, 0);
+        return;
+    }
+    /* Near: the slot came in at distance 2; its order is the next line. */
+    if (slot->idx1 != 0 && slot->idx1 - 1 < m->cfg.max_orders)
+        __builtin_prefetch(&m->orders[slot->idx1 - 1], 1);
 }
 
 uint64_t matcher_next_expiry(const matcher_t *m)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "matcher_int.h"
 
@@ -20,13 +21,20 @@ void matcher_config_defaults(matcher_config_t *cfg)
     };
 }
 
+enum { HUGE_PAGE_BYTES = 2 << 20 };
+
 /* Zeroed, cache-line aligned, and every page touched now: the hot path never
- * takes a page fault on first use of a pool. */
+ * takes a page fault on first use of a pool. Pools of 2 MiB and more ask for
+ * transparent huge pages: random probes of the order pool and the id table
+ * then miss the TLB far less (a hint; without THP they get small pages). */
 static void *alloc(matcher_t *m, size_t n, size_t size)
 {
     size_t bytes = (n ? n : 1) * size;
-    bytes = (bytes + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, bytes);
+    size_t align = bytes >= HUGE_PAGE_BYTES ? HUGE_PAGE_BYTES : 64;
+    bytes = (bytes + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, bytes);
+    if (p != NULL && align == HUGE_PAGE_BYTES)
+        (void)madvise(p, bytes, MADV_HUGEPAGE);
     if (p != NULL)
         memset(p, 0, bytes);
     m->mem_bytes += bytes;
@@ -51,6 +59,8 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
         return err_set(err, -EINVAL, "matcher capacities must be at least 1");
     if ((uint64_t)cfg->max_accounts * cfg->max_assets > (1u << 28))
         return err_set(err, -EINVAL, "max_accounts x max_assets must stay under 2^28 balances");
+    if ((uint64_t)cfg->max_instruments * cfg->max_levels > (1u << 26))
+        return err_set(err, -EINVAL, "max_instruments x max_levels must stay under 2^26 levels per side");
     matcher_t *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return err_set(err, -ENOMEM, "out of memory");
@@ -72,9 +82,12 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
     m->gtd = alloc(m, cfg->max_gtd, sizeof(gtd_entry_t));
     int ok = m->orders && m->expire && m->by_id.slots && m->by_cloid.slots && m->inst && m->assets && m->accounts &&
              m->bal && m->gtd;
+    /* Every book side's level vector in one pool: one huge-page mapping
+     * instead of a small allocation per side. */
+    ok = ok && (m->levels = alloc(m, (size_t)cfg->max_instruments * 2 * cfg->max_levels, sizeof(level_t))) != NULL;
     for (uint32_t i = 0; ok && i < cfg->max_instruments; i++)
-        for (int s = 0; s < 2 && ok; s++)
-            ok = (m->inst[i].side[s].lv = alloc(m, cfg->max_levels, sizeof(level_t))) != NULL;
+        for (int s = 0; s < 2; s++)
+            m->inst[i].side[s].lv = m->levels + ((size_t)i * 2 + (size_t)s) * cfg->max_levels;
     if (!ok) {
         matcher_destroy(m);
         return err_set(err, -ENOMEM, "out of memory for the matcher's pools");
@@ -95,10 +108,7 @@ void matcher_destroy(matcher_t *m)
 {
     if (m == NULL)
         return;
-    if (m->inst != NULL)
-        for (uint32_t i = 0; i < m->cfg.max_instruments; i++)
-            for (int s = 0; s < 2; s++)
-                free(m->inst[i].side[s].lv);
+    free(m->levels);
     free(m->orders);
     free(m->expire);
     free(m->by_id.slots);

@@ -119,6 +119,7 @@ struct matcher {
     ohash_t by_cloid;
 
     instrument_t *inst;
+    level_t *levels;        /* every side's vector: [instrument * 2 + side][max_levels] */
     asset_t *assets;
     account_t *accounts;
     balance_t *bal;         /* [account * max_assets + asset] */
@@ -150,7 +151,7 @@ void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid,
 void m_touch(matcher_t *m, uint32_t account, uint32_t asset);
 void m_flush_balances(matcher_t *m);
 
-static inline balance_t *m_bal(matcher_t *m, uint32_t account, uint32_t asset)
+static inline balance_t *m_bal(const matcher_t *m, uint32_t account, uint32_t asset)
 {
     return &m->bal[(uint64_t)account * m->cfg.max_assets + asset];
 }

@@ -10,6 +10,7 @@
 #ifndef BOURSE_PROTO_H
 #define BOURSE_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---------------------------------------------------------------- enums */
@@ -329,6 +330,8 @@ typedef struct evt_query_end {
 
 _Static_assert(sizeof(cmd_new_order_t) == 48, "cmd_new_order layout");
 _Static_assert(sizeof(cmd_cancel_t) == 24, "cmd_cancel layout");
+_Static_assert(offsetof(cmd_cancel_t, order_id) == 0 && offsetof(cmd_amend_t, order_id) == 0,
+               "matcher_prefetch reads the order id first");
 _Static_assert(sizeof(cmd_amend_t) == 40, "cmd_amend layout");
 _Static_assert(sizeof(cmd_add_instrument_t) == 72, "cmd_add_instrument layout");
 _Static_assert(sizeof(cmd_add_asset_t) == 24, "cmd_add_asset layout");
