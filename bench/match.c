@@ -42,11 +42,14 @@ typedef struct sink {
     uint64_t trades;
 } sink_t;
 
-static void sink_fn(void *ctx, const mevt_t *ev)
+static void sink_fn(void *ctx, const mevt_t *ev, uint32_t n, int last)
 {
     sink_t *s = ctx;
-    s->ring[s->n++ & (EVRING - 1)] = *ev;
-    s->trades += ev->type == EVT_TRADE;
+    (void)last;
+    for (uint32_t i = 0; i < n; i++) {
+        s->ring[s->n++ & (EVRING - 1)] = ev[i];
+        s->trades += ev[i].type == EVT_TRADE;
+    }
 }
 
 static uint64_t rnd(flow_t *f)

@@ -8,38 +8,27 @@
 #include "clock.h"
 #include "registry.h"
 
-/* The matcher's sink: each event becomes a record. The newest is held back one
- * event so that the last event of a command can carry REC_LAST. */
-static void engine_on_event(void *ctx, const mevt_t *ev)
+/* The matcher's sink: each event becomes a record of the event log; the last
+ * event of a command carries REC_LAST, which is how a client knows its answer
+ * is complete. */
+static void engine_on_events(void *ctx, const mevt_t *ev, uint32_t n, int last)
 {
     engine_t *e = ctx;
-    if (e->have_pending) {
-        evlog_append(&e->log, &e->pending);
-        e->events++;
+    rec_t r;
+    r.seq = 0;
+    r.ref = e->cur_ref;
+    for (uint32_t i = 0; i < n; i++) {
+        r.ts_ns = ev[i].ts_ns;
+        r.cmd_seq = ev[i].cmd_seq;
+        r.type = ev[i].type;
+        r.src = ev[i].src;
+        r.len = (uint16_t)ev[i].len;
+        r.flags = last && i + 1 == n ? REC_LAST : 0;
+        memcpy(r.payload, ev[i].u.raw, sizeof(r.payload));
+        evlog_append(&e->log, &r);
+        e->rejects += ev[i].type == EVT_REJECTED;
     }
-    e->rejects += ev->type == EVT_REJECTED;
-    rec_t *r = &e->pending;
-    r->seq = 0;
-    r->ts_ns = ev->ts_ns;
-    r->ref = e->cur_ref;
-    r->cmd_seq = ev->cmd_seq;
-    r->type = ev->type;
-    r->src = ev->src;
-    r->len = (uint16_t)ev->len;
-    r->flags = 0;
-    memcpy(r->payload, ev->u.raw, sizeof(r->payload));
-    e->have_pending = true;
-}
-
-/* The command is done: its last event goes out marked. */
-static void engine_end_command(engine_t *e)
-{
-    if (!e->have_pending)
-        return;
-    e->pending.flags |= REC_LAST;
-    evlog_append(&e->log, &e->pending);
-    e->events++;
-    e->have_pending = false;
+    e->events += n;
 }
 
 int engine_open(engine_t **out, const config_t *cfg, err_t *err)
@@ -50,7 +39,7 @@ int engine_open(engine_t **out, const config_t *cfg, err_t *err)
     e->cfg = *cfg;
     /* The matcher first: its pools are the big allocation, and a config that
      * asks for too much should fail before a segment exists. */
-    int rc = matcher_create(&e->m, &cfg->matcher, engine_on_event, e, err);
+    int rc = matcher_create(&e->m, &cfg->matcher, engine_on_events, e, err);
     if (rc < 0) {
         free(e);
         return rc;
@@ -102,7 +91,7 @@ static void engine_reject(engine_t *e, const rec_t *cmd, uint64_t seq, uint64_t 
     mevt_t ev = {.cmd_seq = seq, .ts_ns = now, .type = EVT_REJECTED, .src = cmd->src,
                  .len = sizeof(evt_rejected_t)};
     ev.u.rejected = (evt_rejected_t){.cmd_type = cmd->type, .reason = why};
-    engine_on_event(e, &ev);
+    engine_on_events(e, &ev, 1, 1);
 }
 
 /* Sequences and applies one command: stamps it with the sequence number and
@@ -116,7 +105,7 @@ static void engine_apply(engine_t *e, const rec_t *cmd, uint64_t now)
     } else if (cmd->type == CMD_ECHO) {
         mevt_t ev = {.cmd_seq = seq, .ts_ns = now, .type = EVT_ECHO, .src = cmd->src, .len = cmd->len};
         memcpy(ev.u.raw, cmd->payload, sizeof(ev.u.raw));
-        engine_on_event(e, &ev);
+        engine_on_events(e, &ev, 1, 1);
     } else if (cmd->type == CMD_TIMER) {
         engine_reject(e, cmd, seq, now, REJ_UNKNOWN_COMMAND); /* the engine's own, not a client's */
     } else {
@@ -132,7 +121,6 @@ static void engine_apply(engine_t *e, const rec_t *cmd, uint64_t now)
         memset(m->u.raw + cmd->len, 0, sizeof(m->u.raw) - cmd->len);
         matcher_apply(e->m, m);
     }
-    engine_end_command(e);
 }
 
 /* GTD expiry is a command like any other: when an expiry is due and no client
@@ -150,7 +138,6 @@ static void engine_timer(engine_t *e)
     m->src = ENGINE_SRC;
     e->cur_ref = 0;
     matcher_apply(e->m, m);
-    engine_end_command(e);
     evlog_flush(&e->log);
 }
 

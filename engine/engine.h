@@ -45,8 +45,6 @@ typedef struct engine {
     mcmd_t cmd;                       /* the command being applied */
     uint64_t cur_ref;                 /* its client's request id, copied to its events */
     uint64_t last_now;                /* engine clock: the time of the last command */
-    rec_t pending;                    /* its newest event, held back to mark the last */
-    bool have_pending;
 } engine_t;
 
 /* Creates the instance's segment from cfg (see shm_create() for errors). */

@@ -21,16 +21,20 @@
 
 void m_emit(matcher_t *m, uint16_t type, const void *payload, uint32_t len)
 {
-    mevt_t ev;
-    ev.cmd_seq = m->cur_seq;
-    ev.ts_ns = m->cur_ts;
-    ev.type = type;
-    ev.src = m->cur_src;
-    ev.len = len;
-    memcpy(ev.u.raw, payload, len);
+    /* A full batch goes out now: more events follow, so it is not the last. */
+    if (m->nev == MATCHER_EVENT_BATCH) {
+        m->sink(m->sink_ctx, m->evbuf, m->nev, 0);
+        m->nev = 0;
+    }
+    mevt_t *ev = &m->evbuf[m->nev++];
+    ev->cmd_seq = m->cur_seq;
+    ev->ts_ns = m->cur_ts;
+    ev->type = type;
+    ev->src = m->cur_src;
+    ev->len = len;
+    memcpy(ev->u.raw, payload, len);
     /* Bytes past the payload are zero: events are compared and journaled whole. */
-    memset(ev.u.raw + len, 0, sizeof(ev.u.raw) - len);
-    m->sink(m->sink_ctx, &ev);
+    memset(ev->u.raw + len, 0, sizeof(ev->u.raw) - len);
 }
 
 void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid, uint64_t order_id,
@@ -764,6 +768,8 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     default: m_admin(m, cmd); break;
     }
     m_flush_balances(m);
+    m->sink(m->sink_ctx, m->evbuf, m->nev, 1);
+    m->nev = 0;
 }
 
 void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
@@ -771,9 +777,15 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
     if (type == CMD_NEW_ORDER) {
         cmd_new_order_t c;
         memcpy(&c, payload, sizeof(c));
-        if (distance < 2 || c.instrument >= m->cfg.max_instruments || c.account >= m->cfg.max_accounts ||
-            c.side > SIDE_SELL)
+        if (c.instrument >= m->cfg.max_instruments || c.account >= m->cfg.max_accounts || c.side > SIDE_SELL)
             return;
+        if (distance < 2) {
+            /* The command before may take the free list's head: this one
+             * would get the next entry. */
+            if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
+                __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
+            return;
+        }
         const instrument_t *in = &m->inst[c.instrument];
         __builtin_prefetch(m_bal(m, c.account, hold_asset(in, c.side)), 1);
         /* The touch of both sides: a taker reads the other, a maker joins its own. */
@@ -783,7 +795,9 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
         __builtin_prefetch(&m->accounts[c.account], 1);
         if (m->free_head != NIL)
             __builtin_prefetch(&m->orders[m->free_head], 1);
-        __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id) & m->by_id.mask], 1);
+        /* Its id is one or two past the next one, by what the two before take. */
+        __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 1) & m->by_id.mask], 1);
+        __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 2) & m->by_id.mask], 1);
         return;
     }
     if (type != CMD_CANCEL && type != CMD_AMEND)

@@ -26,7 +26,7 @@ typedef struct matcher_config {
     uint32_t max_account_orders;  /* open orders per account (pre-trade risk) */
 } matcher_config_t;
 
-enum { MATCHER_FEE_ACCOUNT = 0, MATCHER_FEE_TIERS = 16 };
+enum { MATCHER_FEE_ACCOUNT = 0, MATCHER_FEE_TIERS = 16, MATCHER_EVENT_BATCH = 64 };
 
 /* A command as the matcher sees it: the sequencer's number and clock, then
  * one of the proto.h payloads. */
@@ -72,8 +72,12 @@ typedef struct mevt {
     } u;
 } mevt_t;
 
-/* Receives each event as it is made; ev is valid only during the call. */
-typedef void (*matcher_sink_fn)(void *ctx, const mevt_t *ev);
+/* Receives a command's events, in order, in batches of up to
+ * MATCHER_EVENT_BATCH: last is set on the batch that ends the command (n is 0
+ * only when the command made no event, as a timer with nothing due). ev is
+ * valid only during the call. Events are built in place in the matcher's
+ * batch, so the sink's copy is the only one. */
+typedef void (*matcher_sink_fn)(void *ctx, const mevt_t *ev, uint32_t n, int last);
 
 typedef struct matcher matcher_t;
 

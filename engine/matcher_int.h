@@ -140,6 +140,10 @@ struct matcher {
     uint32_t touched_asset[TOUCHED_MAX];
     uint32_t ntouched;
 
+    /* The current command's events not yet handed to the sink. */
+    mevt_t evbuf[MATCHER_EVENT_BATCH];
+    uint32_t nev;
+
     matcher_stats_t stats;
     uint64_t mem_bytes;
 };

@@ -23,11 +23,12 @@ typedef struct fx {
     uint64_t seq, now;
 } fx_t;
 
-static void fx_sink(void *ctx, const mevt_t *ev)
+static void fx_sink(void *ctx, const mevt_t *ev, uint32_t n, int last)
 {
     fx_t *f = ctx;
-    if (f->n < MAX_EVENTS)
-        f->ev[f->n++] = *ev;
+    (void)last;
+    for (uint32_t i = 0; i < n && f->n < MAX_EVENTS; i++)
+        f->ev[f->n++] = ev[i];
 }
 
 static inline void fx_cmd(fx_t *f, uint16_t type, const void *payload, size_t len)

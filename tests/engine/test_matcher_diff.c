@@ -16,12 +16,15 @@ typedef struct capture {
     uint32_t n;
 } capture_t;
 
-static void capture_sink(void *ctx, const mevt_t *ev)
+static void capture_sink(void *ctx, const mevt_t *ev, uint32_t n, int last)
 {
     capture_t *c = ctx;
-    if (c->n < EVCAP)
-        c->ev[c->n] = *ev;
-    c->n++;
+    (void)last;
+    for (uint32_t i = 0; i < n; i++) {
+        if (c->n < EVCAP)
+            c->ev[c->n] = ev[i];
+        c->n++;
+    }
 }
 
 static uint64_t rng;
