@@ -104,6 +104,12 @@ bool client_engine_alive(const client_t *c)
     return shm_engine_alive(c->shm);
 }
 
+uint64_t client_durable_seq(const client_t *c)
+{
+    /* acquire pairs with the engine's release store of durable_seq. */
+    return atomic_load_explicit(&shm_engine_stats(c->shm)->durable_seq, memory_order_acquire);
+}
+
 int64_t client_poll(client_t *c, rec_t *out, uint64_t max)
 {
     if (c->reader < 0)

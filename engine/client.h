@@ -62,4 +62,10 @@ uint64_t client_resync(client_t *c);
 /* True while the engine this client attached to is running. */
 bool client_engine_alive(const client_t *c);
 
+/* The engine's durable sequence: a command whose events carry cmd_seq <= it
+ * is on stable storage (or, in fast mode, sequenced). A gateway releases a
+ * command's acknowledgement to its client only once this reaches its cmd_seq.
+ * Any thread. */
+uint64_t client_durable_seq(const client_t *c);
+
 #endif

@@ -225,6 +225,9 @@ int engine_poll(engine_t *e)
         atomic_store_explicit(&e->stats->commands, e->commands, memory_order_relaxed);
         atomic_store_explicit(&e->stats->events, e->events, memory_order_relaxed);
         atomic_store_explicit(&e->stats->rejects, e->rejects, memory_order_relaxed);
+        /* release pairs with client_durable_seq(): the events of every
+         * command up to it are in the log before a gateway acts on it. */
+        atomic_store_explicit(&e->stats->durable_seq, e->commands, memory_order_release);
     }
     return work;
 }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC UINT64_C(0x4753455352554f42) /* "BOURSESG" read little-endian */
-#define SHM_LAYOUT_VERSION 2u
+#define SHM_LAYOUT_VERSION 3u
 #define SHM_LINE 64u          /* cache line */
 #define SHM_PAIR 128u         /* adjacent-line prefetch pair: keep sides apart by this */
 #define SHM_PAGE 4096u
@@ -106,7 +106,12 @@ typedef struct shm_engine_stats {
     _Atomic uint64_t clients_reclaimed;
     _Atomic uint64_t readers_reclaimed;
     _Atomic uint64_t rings_corrupt;    /* rings whose indices a client broke */
-    uint8_t pad[SHM_PAGE - 9 * 8];
+    /* Commands up to this seq are on stable storage (durable mode) or were
+     * sequenced (fast mode): a gateway releases the ack of command seq S to
+     * its client once durable_seq >= S. release store by the engine's
+     * journal path, acquire load in client_durable_seq(). */
+    _Atomic uint64_t durable_seq;
+    uint8_t pad[SHM_PAGE - 10 * 8];
 } shm_engine_stats_t;
 _Static_assert(sizeof(shm_engine_stats_t) == SHM_PAGE, "engine stats take one page");
 
@@ -168,6 +173,7 @@ _Static_assert(offsetof(shm_header_t, stats_size) == 160, "header layout");
 _Static_assert(offsetof(shm_engine_stats_t, heartbeat_ns) == 0, "stats layout");
 _Static_assert(offsetof(shm_engine_stats_t, commands) == 8, "stats layout");
 _Static_assert(offsetof(shm_engine_stats_t, rings_corrupt) == 64, "stats layout");
+_Static_assert(offsetof(shm_engine_stats_t, durable_seq) == 72, "stats layout");
 
 /* ---------------------------------------------------------------- registries */
 
