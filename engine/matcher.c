@@ -5,7 +5,7 @@
  * Funds: a buy holds price x qty plus the fee at max(maker, taker) bps in the
  * quote asset; a sell holds its base quantity. Fees round down, so the fees of
  * partial fills never add up to more than the fee held for the whole. An
- * order's hold is always exactly what its open quantity needs (order_need()):
+ * order's hold is always exactly what its open quantity needs (m_order_need()):
  * a fill moves the need of the filled lots out of held, pays the trade from it
  * and returns the rest (the saving of a fill below the limit) at once. */
 #include "matcher.h"
@@ -150,7 +150,7 @@ static int64_t buy_hold(const instrument_t *in, int64_t ticks, int64_t lots, int
     return total;
 }
 
-static int64_t order_need(const instrument_t *in, const order_t *o)
+int64_t m_order_need(const instrument_t *in, const order_t *o)
 {
     return o->side == SIDE_BUY ? buy_hold(in, o->price, o->qty, hold_bps(o)) : o->qty * in->lot;
 }
@@ -175,12 +175,12 @@ static void unhold(matcher_t *m, const order_t *o, int64_t amount)
 /* Returns an order's whole hold to available (it is leaving). */
 static void release_all(matcher_t *m, const order_t *o)
 {
-    unhold(m, o, order_need(&m->inst[o->instrument], o));
+    unhold(m, o, m_order_need(&m->inst[o->instrument], o));
 }
 
 /* ---------------------------------------------------------------- orders */
 
-static uint32_t order_alloc(matcher_t *m)
+uint32_t m_order_alloc(matcher_t *m)
 {
     uint32_t oi = m->free_head;
     if (oi != NIL)
@@ -257,7 +257,7 @@ static void order_rest(matcher_t *m, uint32_t oi)
     emit_level(m, o->instrument, o->side, lv);
 }
 
-static void order_index(matcher_t *m, uint32_t oi)
+void m_order_index(matcher_t *m, uint32_t oi)
 {
     order_t *o = &m->orders[oi];
     ohash_insert(&m->by_id, hash_id(o->id), oi);
@@ -385,11 +385,11 @@ static void fill(matcher_t *m, uint32_t ii, order_t *t, order_t *mk, level_t *lv
 static void decrement(matcher_t *m, order_t *o, level_t *lv, int64_t lots)
 {
     const instrument_t *in = &m->inst[o->instrument];
-    int64_t before = order_need(in, o);
+    int64_t before = m_order_need(in, o);
     o->qty -= lots;
     if (lv != NULL)
         lv->qty -= lots;
-    int64_t freed = before - order_need(in, o);
+    int64_t freed = before - m_order_need(in, o);
     uint32_t asset = hold_asset(in, o->side);
     balance_t *b = m_bal(m, o->account, asset);
     b->held -= freed;
@@ -578,7 +578,7 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
         .side = c->side, .tif = c->tif, .stp = c->stp, .flags = c->flags,
         .maker_bps = (uint16_t)tier->maker_bps, .taker_bps = (uint16_t)tier->taker_bps,
     };
-    int64_t need = order_need(in, &t);
+    int64_t need = m_order_need(in, &t);
     if (need < 0)
         REJECT(REJ_OVERFLOW);
     balance_t *b = m_bal(m, c->account, hold_asset(in, c->side));
@@ -617,11 +617,11 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
 
     uint8_t why = match(m, c->instrument, &t);
     if (t.qty > 0 && may_rest && why != CXL_STP) {
-        uint32_t oi = order_alloc(m);
+        uint32_t oi = m_order_alloc(m);
         m->orders[oi] = t;
         m->expire[oi] = expire_ns;
         order_rest(m, oi);
-        order_index(m, oi);
+        m_order_index(m, oi);
     } else {
         if (t.qty > 0)
             emit_cancelled(m, &t, t.qty, why == CXL_STP ? CXL_STP
@@ -670,11 +670,11 @@ static void amend(matcher_t *m, const mcmd_t *cmd)
     order_t want = *o;
     want.price = ticks;
     want.qty = lots;
-    int64_t need = order_need(in, &want);
+    int64_t need = m_order_need(in, &want);
     if (need < 0)
         REJECT(REJ_OVERFLOW);
     balance_t *b = m_bal(m, o->account, hold_asset(in, o->side));
-    int64_t more = need - order_need(in, o);
+    int64_t more = need - m_order_need(in, o);
     if (more > b->avail)
         REJECT(REJ_INSUFFICIENT_BALANCE);
     book_side_t *own = &in->side[o->side];

@@ -11,6 +11,7 @@
 #ifndef BOURSE_MATCHER_H
 #define BOURSE_MATCHER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -155,6 +156,27 @@ int matcher_asset_totals(const matcher_t *m, uint32_t asset, int64_t *total, int
 
 /* A digest of the whole state (FNV-1a over a canonical walk), for replay checks. */
 uint64_t matcher_digest(const matcher_t *m);
+
+/* ---------------------------------------------------------------- snapshots */
+
+/* Write fn: takes n bytes, returns 0 or a negative errno that stops the save.
+ * Read fn: fills exactly n bytes, returns 0, or a negative errno (-ENODATA at
+ * the end of the input). */
+typedef int (*matcher_write_fn)(void *ctx, const void *p, size_t n);
+typedef int (*matcher_read_fn)(void *ctx, void *p, size_t n);
+
+/* Writes the whole state (reference data, accounts, balances, books with time
+ * priority, id counters, counters) as a canonical byte stream: where things
+ * sit in the pools is not in it. Reads m only. Returns 0 or fn's error. */
+int matcher_save(const matcher_t *m, matcher_write_fn fn, void *ctx);
+
+/* Loads a stream from matcher_save() into a fresh matcher (created, nothing
+ * applied). The result has the same digest, and gives the same events for the
+ * same commands, as the matcher that was saved. Every field is checked: a
+ * stream that does not describe a consistent state is -EPROTO, one that needs
+ * larger capacities than m's config -ENOSPC, each with a message. After an
+ * error m is in no useful state: destroy it. */
+int matcher_load(matcher_t *m, matcher_read_fn fn, void *ctx, err_t *err);
 
 /* Bytes the matcher allocated at create. */
 uint64_t matcher_memory_bytes(const matcher_t *m);

@@ -154,6 +154,14 @@ void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid,
               uint16_t reason);
 void m_touch(matcher_t *m, uint32_t account, uint32_t asset);
 void m_flush_balances(matcher_t *m);
+/* A free pool slot (the caller checked there is one). */
+uint32_t m_order_alloc(matcher_t *m);
+/* Enters a pool order into the id and client-id hashes, its account's list
+ * (at the end) and the GTD heap. */
+void m_order_index(matcher_t *m, uint32_t oi);
+/* What an order's open quantity holds: quote for a buy (price x qty + fee at
+ * max(maker, taker)), base for a sell; -1 on overflow. */
+int64_t m_order_need(const instrument_t *in, const order_t *o);
 
 static inline balance_t *m_bal(const matcher_t *m, uint32_t account, uint32_t asset)
 {

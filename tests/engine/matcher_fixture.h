@@ -172,4 +172,63 @@ static inline int fx_invariants_hold(fx_t *f)
     return 1;
 }
 
+/* ---- random traffic on BTC-USD: limit orders (some GTD, some with client
+ * order ids, mixed STP), cancels and amends of live ones. */
+
+static uint64_t fx_rng = 1;
+
+static inline uint64_t fx_rnd(void)
+{
+    fx_rng ^= fx_rng << 13;
+    fx_rng ^= fx_rng >> 7;
+    fx_rng ^= fx_rng << 17;
+    return fx_rng;
+}
+
+enum { FX_IDS = 512 };
+
+static inline void fx_random_command(fx_t *f, uint64_t *ids, uint32_t *nids)
+{
+    uint64_t r = fx_rnd() % 10;
+    f->now += fx_rnd() % 1000000;
+    if (fx_rnd() % 64 == 0) {
+        /* Mass cancel and an account query: both walk the account's list. */
+        cmd_query_account_t q = {.account = 1 + (uint32_t)(fx_rnd() % 3), .limit = QUERY_ORDERS_MAX};
+        fx_cmd(f, CMD_QUERY_ACCOUNT, &q, sizeof(q));
+        if (fx_rnd() & 1) {
+            cmd_mass_cancel_t c = {.account = q.account, .instrument = UINT32_MAX};
+            fx_cmd(f, CMD_MASS_CANCEL, &c, sizeof(c));
+        }
+        return;
+    }
+    if (r < 6 || *nids == 0) {
+        int side = (int)(fx_rnd() & 1);
+        int64_t px = USD_(side == SIDE_BUY ? 90 + (int64_t)(fx_rnd() % 12) : 99 + (int64_t)(fx_rnd() % 12));
+        int gtd = fx_rnd() % 8 == 0;
+        uint64_t id = fx_order(f, (fx_order_t){.account = 1 + (uint32_t)(fx_rnd() % 3), .side = side, .price = px,
+                                              .qty = LOTS(1 + (int64_t)(fx_rnd() % 4)),
+                                              .stp = (int)(fx_rnd() % 4), .cloid = fx_rnd() % 4 ? 0 : fx_rnd() % 50,
+                                              .tif = gtd ? TIF_GTD : TIF_GTC,
+                                              .expire_ns = gtd ? f->now + fx_rnd() % 20000000 : 0});
+        if (id != 0 && *nids < FX_IDS)
+            ids[(*nids)++] = id;
+        return;
+    }
+    uint32_t k = (uint32_t)(fx_rnd() % *nids);
+    matcher_order_t o;
+    if (matcher_order(f->m, ids[k], &o) != 0) {
+        ids[k] = ids[--*nids];
+        return;
+    }
+    if (r < 9) {
+        cmd_cancel_t c = {.order_id = ids[k], .account = o.account};
+        fx_cmd(f, CMD_CANCEL, &c, sizeof(c));
+        ids[k] = ids[--*nids];
+    } else {
+        cmd_amend_t c = {.order_id = ids[k], .account = o.account, .new_qty = LOTS(1 + (int64_t)(fx_rnd() % 5)),
+                         .new_price = fx_rnd() & 1 ? o.price + USD_(1) : 0};
+        fx_cmd(f, CMD_AMEND, &c, sizeof(c));
+    }
+}
+
 #endif

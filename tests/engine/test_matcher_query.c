@@ -5,16 +5,6 @@
 
 #include "matcher_fixture.h"
 
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
 static void query_book(fx_t *f, uint32_t instrument, uint32_t depth)
 {
     cmd_query_book_t q = {.instrument = instrument, .depth = depth};
@@ -255,28 +245,6 @@ static int view_matches(view_t *v, fx_t *f)
     return 1;
 }
 
-static void random_command(fx_t *f, uint64_t *ids, uint32_t *nids)
-{
-    uint64_t r = rnd();
-    if (r % 10 < 6 || *nids == 0) {
-        int side = (int)(rnd() & 1);
-        int64_t px = USD_(side == SIDE_BUY ? 90 + (int64_t)(rnd() % 12) : 99 + (int64_t)(rnd() % 12));
-        uint64_t id = fx_order(f, (fx_order_t){.account = 1 + (uint32_t)(rnd() % 3), .side = side, .price = px,
-                                              .qty = LOTS(1 + (int64_t)(rnd() % 4)),
-                                              .stp = STP_DECREMENT});
-        if (id != 0 && *nids < 512)
-            ids[(*nids)++] = id;
-    } else {
-        uint32_t k = (uint32_t)(rnd() % *nids);
-        matcher_order_t o;
-        if (matcher_order(f->m, ids[k], &o) == 0) {
-            cmd_cancel_t c = {.order_id = ids[k], .account = o.account};
-            fx_cmd(f, CMD_CANCEL, &c, sizeof(c));
-        }
-        ids[k] = ids[--*nids];
-    }
-}
-
 static void apply_deltas(view_t *v, const fx_t *f)
 {
     for (uint32_t i = 0; i < f->n; i++)
@@ -287,13 +255,13 @@ static void apply_deltas(view_t *v, const fx_t *f)
 
 static void test_snapshot_then_deltas_rebuild_the_book(void)
 {
-    rng = check_seed() | 1;
+    fx_rng = check_seed() | 1;
     fx_t fx, *f = &fx;
     CHECK(fx_init(f) == 0);
     uint64_t ids[512];
     uint32_t nids = 0;
     for (int i = 0; i < 2000; i++)
-        random_command(f, ids, &nids);
+        fx_random_command(f, ids, &nids);
 
     for (int round = 0; round < 20; round++) {
         view_t v = {0};
@@ -304,7 +272,7 @@ static void test_snapshot_then_deltas_rebuild_the_book(void)
                          f->ev[i].u.book.orders);
         CHECK(view_matches(&v, f));
         for (int i = 0; i < 500; i++) {
-            random_command(f, ids, &nids);
+            fx_random_command(f, ids, &nids);
             apply_deltas(&v, f);
         }
         CHECK(view_matches(&v, f));
