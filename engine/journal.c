@@ -52,6 +52,7 @@ struct journal {
     uint64_t p_pos;           /* == head, without the atomic load */
     uint64_t p_limit;         /* cached tail + cap: p_pos may grow up to this */
     uint64_t p_next_seq;
+    _Atomic uint64_t full;    /* counter: written by the producer only */
 
     /* Writer: tail. */
     alignas(SHM_PAIR) _Atomic uint64_t tail;
@@ -61,6 +62,7 @@ struct journal {
     _Atomic uint64_t durable_seq;
     _Atomic uint64_t sync_served;  /* highest journal_sync request fully synced */
     _Atomic int error;             /* 0, or what stopped the writer */
+    _Atomic uint64_t n_batches, n_fsyncs, n_bytes, n_files; /* counters: writer only */
     err_t error_msg;               /* written before error is set, then never */
 
     /* Control, written by journal_sync and journal_close. */
@@ -78,6 +80,13 @@ struct journal {
     uint64_t w_synced;        /* last seq covered by an fdatasync */
     uint64_t last_sync_ns;    /* monotonic time of the last fdatasync */
 };
+
+/* Adds to a counter that only one thread writes: a load and a store, no
+ * locked instruction. Relaxed: nothing is published through counters. */
+static inline void count(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
 
 /* ------------------------------------------------------------------ config */
 
@@ -143,7 +152,7 @@ const char *journal_fsync_name(journal_fsync_t f)
 
 int journal_append(journal_t *j, const void *rec, uint32_t len, uint64_t seq)
 {
-    if (len > JOURNAL_PAYLOAD_MAX || seq != j->p_next_seq)
+    if (len > JOURNAL_PAYLOAD_MAX || seq != j->p_next_seq || seq == UINT64_MAX)
         return -EINVAL;
     uint32_t fsz = journal_frame_size(len);
     if (j->p_limit - j->p_pos < fsz) {
@@ -154,8 +163,10 @@ int journal_append(journal_t *j, const void *rec, uint32_t len, uint64_t seq)
          * write_batch(): the kernel has copied the bytes below tail, so they
          * may be overwritten. */
         j->p_limit = atomic_load_explicit(&j->tail, memory_order_acquire) + j->cap;
-        if (j->p_limit - j->p_pos < fsz)
+        if (j->p_limit - j->p_pos < fsz) {
+            count(&j->full, 1);
             return -EAGAIN;
+        }
     }
     uint64_t off = j->p_pos & j->mask;
     journal_rec_header_t h = {.len = len, .crc = 0, .seq = seq};
@@ -205,6 +216,15 @@ int journal_error(const journal_t *j, err_t *err)
     if (e != 0 && err != NULL)
         *err = j->error_msg;
     return e;
+}
+
+void journal_stats(const journal_t *j, journal_stats_t *out)
+{
+    out->batches = atomic_load_explicit(&j->n_batches, memory_order_relaxed);
+    out->fsyncs = atomic_load_explicit(&j->n_fsyncs, memory_order_relaxed);
+    out->bytes = atomic_load_explicit(&j->n_bytes, memory_order_relaxed);
+    out->files = atomic_load_explicit(&j->n_files, memory_order_relaxed);
+    out->full = atomic_load_explicit(&j->full, memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------ writer thread */
@@ -326,8 +346,10 @@ static int uring_write(journal_t *j, uint64_t pos, uint64_t n, uint64_t file_off
             }
         }
         if (sync) {
-            if (fsync_res >= 0 && done == n)
+            if (fsync_res >= 0 && done == n) {
                 synced = true;
+                count(&j->n_fsyncs, 1);
+            }
             else if (fsync_res < 0 && fsync_res != -ECANCELED && fsync_res != -EINTR)
                 return writer_fail(j, fsync_res, "fdatasync");
         }
@@ -402,6 +424,7 @@ static int file_create(journal_t *j, uint64_t first_seq, err_t *err)
         close(fd);
         return err_set(err, rc, "journal %s/%s: writing the header: %s", j->cfg.dir, name, strerror(-rc));
     }
+    count(&j->n_files, 1);
     j->fd = fd;
     memcpy(j->file, name, sizeof(name));
     j->file_size = JOURNAL_HEADER_SIZE;
@@ -477,6 +500,8 @@ static int write_batch(journal_t *j, uint64_t head)
     int rc = uring_write(j, j->w_tail, bytes, j->file_size, sync);
     if (rc < 0)
         return rc;
+    count(&j->n_batches, 1);
+    count(&j->n_bytes, bytes);
     j->file_size += bytes;
     j->file_records += n;
     j->w_written += n;
@@ -547,6 +572,36 @@ static int mkdir_p(const char *dir, err_t *err)
     }
 }
 
+/* The journal already in the directory must end cleanly, and not after
+ * next_seq, so that the new file continues it: its last file is scanned. */
+static int check_continuation(const journal_config_t *cfg, int dirfd, uint64_t next_seq, err_t *err)
+{
+    uint64_t *seqs;
+    size_t n;
+    int rc = journal_list(dirfd, &seqs, &n);
+    if (rc < 0)
+        return err_set(err, rc, "journal dir %s: listing: %s", cfg->dir, strerror(-rc));
+    if (n == 0)
+        return 0;
+    uint64_t last_first = seqs[n - 1];
+    free(seqs);
+    journal_scan_t res;
+    err_t why = {0};
+    rc = journal_scan(cfg->dir, last_first, UINT64_MAX, NULL, NULL, &res, &why);
+    if (rc == -EBADMSG)
+        return err_set(err, rc, "%s (scan and truncate the journal before opening it)", why.msg);
+    if (rc < 0)
+        return err_set(err, rc, "%s", why.msg);
+    uint64_t due = res.last_seq != 0 ? res.last_seq + 1 : last_first;
+    if (next_seq < due)
+        return err_set(err, -EEXIST, "the journal in %s already holds records up to seq %" PRIu64
+                       ": next_seq %" PRIu64 " is behind it", cfg->dir, due - 1, next_seq);
+    /* next_seq > due is allowed: the records between were lost before this
+     * open (say a crash took a tail that was never synced, and a snapshot
+     * covers them); a scan from before the gap reports it as a missing file. */
+    return 0;
+}
+
 static void journal_free(journal_t *j)
 {
     if (j->fd >= 0)
@@ -565,8 +620,8 @@ int journal_open(journal_t **out, const journal_config_t *cfg, uint64_t next_seq
     int rc = journal_config_check(cfg, err);
     if (rc < 0)
         return rc;
-    if (next_seq == 0)
-        return err_set(err, -EINVAL, "journal next_seq must be at least 1");
+    if (next_seq == 0 || next_seq == UINT64_MAX)
+        return err_set(err, -EINVAL, "journal next_seq %" PRIu64 " is out of range", next_seq);
     rc = mkdir_p(cfg->dir, err);
     if (rc < 0)
         return rc;
@@ -590,22 +645,9 @@ int journal_open(journal_t **out, const journal_config_t *cfg, uint64_t next_seq
                                   : err_set(err, -errno, "journal dir %s: flock: %s", cfg->dir, strerror(errno));
         goto fail;
     }
-    uint64_t *seqs;
-    size_t nfiles;
-    rc = journal_list(j->dirfd, &seqs, &nfiles);
-    if (rc < 0) {
-        err_set(err, rc, "journal dir %s: listing: %s", cfg->dir, strerror(-rc));
+    rc = check_continuation(cfg, j->dirfd, next_seq, err);
+    if (rc < 0)
         goto fail;
-    }
-    uint64_t last = nfiles ? seqs[nfiles - 1] : 0;
-    free(seqs);
-    if (last > next_seq) {
-        char name[JOURNAL_NAME_MAX];
-        journal_file_name(name, last);
-        rc = err_set(err, -EEXIST, "journal %s/%s starts after next_seq %" PRIu64 ": the journal is ahead",
-                     cfg->dir, name, next_seq);
-        goto fail;
-    }
 
     /* Touch every page now so that the hot path never faults one in. */
     j->buf = aligned_alloc(4096, j->cap);

@@ -14,7 +14,8 @@
  *   0       4     len      payload bytes, 0..JOURNAL_PAYLOAD_MAX
  *   4       4     crc      CRC-32C of bytes 0..3 then 8..end of the frame
  *                          (len, seq, payload and padding: every byte but itself)
- *   8       8     seq      command sequence; one more than the record before
+ *   8       8     seq      command sequence; one more than the record before;
+ *                          1 .. UINT64_MAX-1
  *   16      len   payload
  *   16+len  0..7  zeros    pads the frame to a multiple of 8 bytes
  *
@@ -115,11 +116,15 @@ const char *journal_fsync_name(journal_fsync_t f);
 
 /* Creates cfg->dir if needed, locks it against a second writer, starts the
  * file journal-<next_seq>.bj and the writer thread. next_seq (>= 1) is the seq
- * the first journal_append must carry. Never appends to an existing file:
- * after a crash, journal_scan and journal_truncate_tail first, then open with
- * the seq after the last good one. An existing file named for next_seq that
- * holds no record (a crash right after it was created) is replaced; one that
- * holds records, or any file starting after next_seq, is -EEXIST.
+ * the first journal_append must carry. Never appends to an existing file, and
+ * only continues a journal whose last file ends cleanly (it is scanned):
+ * after a crash, journal_scan and journal_truncate_tail first, then open at
+ * the seq after the last good one. A damaged last file is -EBADMSG, a
+ * next_seq at or behind the journal's last record -EEXIST, a directory
+ * another writer holds -EBUSY. A next_seq past the end is allowed (a snapshot
+ * may cover records a crash lost); scans from before it report the gap as a
+ * missing file. A last file that holds no record (a crash right after it was
+ * created) is replaced.
  * Returns 0 or a negative errno with a message in err. May block (disk). */
 int journal_open(journal_t **out, const journal_config_t *cfg, uint64_t next_seq, err_t *err);
 
@@ -141,6 +146,18 @@ uint64_t journal_durable_seq(const journal_t *j);
  * errno that stopped it for good (err, if given, gets its message). Data up to
  * journal_durable_seq() is safe; nothing after it is claimed. Any thread. */
 int journal_error(const journal_t *j, err_t *err);
+
+/* Counters for status displays and benchmarks. Any thread; each counter is
+ * exact, the set is not one snapshot. */
+typedef struct journal_stats {
+    uint64_t batches;            /* group commits: writes of everything that had arrived */
+    uint64_t fsyncs;             /* fdatasyncs of records */
+    uint64_t bytes;              /* record bytes written */
+    uint64_t files;              /* files started */
+    uint64_t full;               /* appends refused with -EAGAIN */
+} journal_stats_t;
+
+void journal_stats(const journal_t *j, journal_stats_t *out);
 
 /* Waits until every record appended before the call is written and
  * fdatasynced, whatever the policy. Producer or control thread; blocks.

@@ -115,8 +115,8 @@ const char *journal_header_problem(const journal_file_header_t *h)
         return "unknown version";
     if (h->header_size != JOURNAL_HEADER_SIZE)
         return "unexpected header size";
-    if (h->first_seq == 0)
-        return "first seq is 0";
+    if (h->first_seq == 0 || h->first_seq == UINT64_MAX)
+        return "first seq out of range";
     for (size_t i = 0; i < sizeof(h->pad); i++)
         if (h->pad[i] != 0)
             return "non-zero padding";

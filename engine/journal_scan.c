@@ -44,20 +44,21 @@ typedef struct reader {
     int fd;
     uint64_t size;       /* as fstat said when the file was opened */
     uint8_t *buf;
+    uint64_t cap;        /* bytes of buf: min(SCAN_BUF_BYTES, the largest file so far) */
     uint64_t base;       /* file offset of buf[0] */
     uint64_t len;        /* bytes valid in buf */
 } reader_t;
 
-/* n (<= SCAN_BUF_BYTES) bytes at off, or NULL when the file does not hold
- * them (callers check off + n <= size first; NULL then means a read error or
- * a file that shrank under us). */
+/* n (<= cap) bytes at off, or NULL when the file does not hold them (callers
+ * check off + n <= size first; NULL then means a read error or a file that
+ * shrank under us). */
 static const uint8_t *rd_get(reader_t *r, uint64_t off, uint64_t n)
 {
     if (off >= r->base && off + n <= r->base + r->len)
         return r->buf + (off - r->base);
-    if (n > SCAN_BUF_BYTES || off > r->size || n > r->size - off)
+    if (n > r->cap || off > r->size || n > r->size - off)
         return NULL;
-    uint64_t want = r->size - off < SCAN_BUF_BYTES ? r->size - off : SCAN_BUF_BYTES;
+    uint64_t want = r->size - off < r->cap ? r->size - off : r->cap;
     uint64_t got = 0;
     while (got < want) {
         ssize_t k = pread(r->fd, r->buf + got, want - got, (off_t)(off + got));
@@ -77,7 +78,7 @@ static const uint8_t *rd_get(reader_t *r, uint64_t off, uint64_t n)
 static int rd_zeros_from(reader_t *r, uint64_t off)
 {
     while (off < r->size) {
-        uint64_t n = r->size - off < SCAN_BUF_BYTES ? r->size - off : SCAN_BUF_BYTES;
+        uint64_t n = r->size - off < r->cap ? r->size - off : r->cap;
         const uint8_t *p = rd_get(r, off, n);
         if (p == NULL)
             return -EIO;
@@ -172,6 +173,8 @@ static int scan_records(scan_t *s, bool last, uint64_t *expected, uint64_t from,
                                    "crc mismatch (seq %" PRIu64 ", length %" PRIu32 ")", h.seq, h.len);
         if (h.seq != *expected)
             return report(s, JOURNAL_SEQ_GAP, off, "seq %" PRIu64 " where %" PRIu64 " was due", h.seq, *expected);
+        if (h.seq == UINT64_MAX) /* the seq after it would wrap to 0 */
+            return report(s, JOURNAL_SEQ_GAP, off, "seq %" PRIu64 " is out of range", h.seq);
         res->valid++;
         if (res->first_seq == 0)
             res->first_seq = h.seq;
@@ -200,7 +203,8 @@ static int scan_open_file(scan_t *s, int dirfd, uint64_t name_seq, bool last, ui
     journal_file_name(res->file, name_seq);
     res->offset = 0;
     res->in_last_file = last;
-    rd->fd = openat(dirfd, res->file, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO under a journal name must not hang the scan. */
+    rd->fd = openat(dirfd, res->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (rd->fd < 0)
         return err_set(s->err, -errno, "journal %s/%s: %s", res->dir, res->file, strerror(errno));
     struct stat st;
@@ -211,6 +215,18 @@ static int scan_open_file(scan_t *s, int dirfd, uint64_t name_seq, bool last, ui
     rd->size = (uint64_t)st.st_size;
     rd->base = 0;
     rd->len = 0;
+    /* A buffer no bigger than the file: most are small (fresh files, tests, fuzzing). */
+    uint64_t want = rd->size < SCAN_BUF_BYTES ? rd->size : SCAN_BUF_BYTES;
+    if (want < JOURNAL_FRAME_MAX)
+        want = JOURNAL_FRAME_MAX;
+    if (want > rd->cap) {
+        free(rd->buf);
+        rd->cap = 0;
+        rd->buf = malloc(want);
+        if (rd->buf == NULL)
+            return err_set(s->err, -ENOMEM, "journal scan: out of memory");
+        rd->cap = want;
+    }
     if (rd->size < JOURNAL_HEADER_SIZE) {
         if (last)
             return report(s, JOURNAL_TORN_TAIL, 0, "%" PRIu64 " bytes: shorter than a file header", rd->size);
@@ -245,9 +261,10 @@ int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal
 {
     memset(res, 0, sizeof(*res));
     res->problem = JOURNAL_OK;
-    if (strlen(dir) >= sizeof(res->dir))
+    size_t dlen = strlen(dir);
+    if (dlen >= sizeof(res->dir))
         return err_set(err, -ENAMETOOLONG, "journal dir %.64s... is too long", dir);
-    snprintf(res->dir, sizeof(res->dir), "%s", dir);
+    memcpy(res->dir, dir, dlen + 1);
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return err_set(err, -errno, "journal dir %s: %s", dir, strerror(errno));
@@ -263,11 +280,6 @@ int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal
     uint64_t expected = 0; /* the seq due next; 0 until the first file sets it */
     if (n == 0)
         goto out;
-    s.rd.buf = malloc(SCAN_BUF_BYTES);
-    if (s.rd.buf == NULL) {
-        rc = err_set(err, -ENOMEM, "journal scan: out of memory");
-        goto out;
-    }
     /* Files whose successor starts at or before from_seq hold nothing in range. */
     size_t start = 0;
     if (from_seq > 0)
@@ -338,7 +350,7 @@ int journal_truncate_tail(const journal_scan_t *res, err_t *err)
         rc = err_set(err, -ESTALE, "journal %s/%s is no longer the last file: scan again", res->dir, res->file);
         goto out;
     }
-    int fd = openat(dirfd, res->file, O_WRONLY | O_CLOEXEC);
+    int fd = openat(dirfd, res->file, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         rc = err_set(err, -errno, "journal %s/%s: %s", res->dir, res->file, strerror(errno));
