@@ -22,6 +22,10 @@ typedef enum key_type {
     KEY_NAME,
     KEY_IDLE,
     KEY_MODE,
+    KEY_PATH,
+    KEY_BOOL,
+    KEY_FSYNC,
+    KEY_ACKS,
 } key_type_t;
 
 typedef struct key_def {
@@ -46,6 +50,7 @@ static const key_def_t keys[] = {
     {"engine", "idle_sleep_max_us", KEY_U32, CFG(idle_sleep_max_us), 1, 1000000},
     {"engine", "housekeeping_ms", KEY_U32, CFG(housekeeping_ms), 1, 60000},
     {"engine", "shm_mode", KEY_MODE, CFG(shm_mode), 0600, 0666},
+    {"engine", "data_dir", KEY_PATH, CFG(data_dir), 0, 0},
     {"matcher", "max_orders", KEY_U32, CFG(matcher.max_orders), 1, 1 << 30},
     {"matcher", "max_gtd_orders", KEY_U32, CFG(matcher.max_gtd), 1, 1 << 30},
     {"matcher", "max_accounts", KEY_U32, CFG(matcher.max_accounts), 1, 1 << 24},
@@ -53,6 +58,14 @@ static const key_def_t keys[] = {
     {"matcher", "max_instruments", KEY_U32, CFG(matcher.max_instruments), 1, 65536},
     {"matcher", "max_levels", KEY_U32, CFG(matcher.max_levels), 1, 1 << 20},
     {"matcher", "max_orders_per_account", KEY_U32, CFG(matcher.max_account_orders), 1, 1 << 30},
+    {"journal", "enabled", KEY_BOOL, CFG(journal), 0, 1},
+    {"journal", "fsync", KEY_FSYNC, CFG(fsync), 0, 0},
+    {"journal", "fsync_interval_ms", KEY_U32, CFG(fsync_interval_ms), 1, 60000},
+    {"journal", "roll_mb", KEY_U32, CFG(journal_roll_mb), 1, 1 << 20},
+    {"journal", "buffer_kb", KEY_U32_POW2, CFG(journal_buffer_kb), 4, 1 << 20},
+    {"journal", "acks", KEY_ACKS, CFG(durable_acks), 0, 1},
+    {"snapshot", "interval_s", KEY_U32, CFG(snapshot_interval_s), 0, 86400 * 7},
+    {"snapshot", "keep", KEY_U32, CFG(snapshot_keep), 1, 1000},
 };
 enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -69,7 +82,16 @@ void config_defaults(config_t *cfg)
     cfg->idle_sleep_max_us = 1000;
     cfg->housekeeping_ms = 100;
     cfg->shm_mode = 0600;
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "var/data");
     matcher_config_defaults(&cfg->matcher);
+    cfg->journal = 1;
+    cfg->fsync = JOURNAL_FSYNC_BATCH;
+    cfg->fsync_interval_ms = 10;
+    cfg->journal_roll_mb = 256;
+    cfg->journal_buffer_kb = 8192;
+    cfg->durable_acks = 1;
+    cfg->snapshot_interval_s = 300;
+    cfg->snapshot_keep = 3;
 }
 
 static int parse_int(const char *v, int base, int64_t *out)
@@ -115,6 +137,25 @@ int config_set(config_t *cfg, const char *section, const char *key, const char *
         snprintf((char *)field, SHM_NAME_MAX, "%s", value);
         return 0;
     }
+    case KEY_PATH:
+        if (value[0] == '\0' || strlen(value) >= CONFIG_PATH_MAX)
+            return err_set(err, -EINVAL, "%s: a path of 1 to %d bytes is needed", key, CONFIG_PATH_MAX - 1);
+        snprintf((char *)field, CONFIG_PATH_MAX, "%s", value);
+        return 0;
+    case KEY_BOOL:
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+            return err_set(err, -EINVAL, "%s: '%s' is not true or false", key, value);
+        *(uint32_t *)field = value[0] == 't';
+        return 0;
+    case KEY_FSYNC:
+        if (journal_fsync_parse(value, (journal_fsync_t *)field) < 0)
+            return err_set(err, -EINVAL, "%s: '%s' is not one of batch, interval, never", key, value);
+        return 0;
+    case KEY_ACKS:
+        if (strcmp(value, "durable") != 0 && strcmp(value, "fast") != 0)
+            return err_set(err, -EINVAL, "%s: '%s' is not durable or fast", key, value);
+        *(uint32_t *)field = value[0] == 'd';
+        return 0;
     case KEY_IDLE:
         if (idle_parse(value, (idle_kind_t *)field) < 0)
             return err_set(err, -EINVAL, "%s: '%s' is not one of spin, yield, backoff", key, value);
@@ -277,7 +318,17 @@ void config_write(const config_t *cfg, FILE *f)
         }
         switch (d->type) {
         case KEY_NAME:
+        case KEY_PATH:
             fprintf(f, "%s = %s\n", d->key, (const char *)field);
+            break;
+        case KEY_BOOL:
+            fprintf(f, "%s = %s\n", d->key, *(const uint32_t *)field ? "true" : "false");
+            break;
+        case KEY_FSYNC:
+            fprintf(f, "%s = %s\n", d->key, journal_fsync_name(*(const journal_fsync_t *)field));
+            break;
+        case KEY_ACKS:
+            fprintf(f, "%s = %s\n", d->key, *(const uint32_t *)field ? "durable" : "fast");
             break;
         case KEY_IDLE:
             fprintf(f, "%s = %s\n", d->key, idle_name(*(const idle_kind_t *)field));

@@ -12,8 +12,11 @@
 
 #include "err.h"
 #include "idle.h"
+#include "journal.h"
 #include "layout.h"
 #include "matcher.h"
+
+enum { CONFIG_PATH_MAX = 200 };
 
 typedef struct config {
     char instance[SHM_NAME_MAX];
@@ -26,7 +29,18 @@ typedef struct config {
     uint32_t idle_sleep_max_us;   /* longest backoff sleep */
     uint32_t housekeeping_ms;     /* heartbeat and dead-client reclaim period */
     uint32_t shm_mode;            /* permissions of the segment */
+    char data_dir[CONFIG_PATH_MAX]; /* journal and snapshots go under <data_dir>/<instance>/ */
     matcher_config_t matcher;     /* [matcher]: capacities, all allocated at start */
+    /* [journal] */
+    uint32_t journal;             /* 1: every command is journaled and recovered at start */
+    journal_fsync_t fsync;
+    uint32_t fsync_interval_ms;
+    uint32_t journal_roll_mb;     /* a file rolls before it passes this size */
+    uint32_t journal_buffer_kb;   /* the matcher-to-writer buffer, a power of two */
+    uint32_t durable_acks;        /* 1: durable_seq follows the disk; 0: fast, it follows sequencing */
+    /* [snapshot] */
+    uint32_t snapshot_interval_s; /* 0: only on request and at shutdown */
+    uint32_t snapshot_keep;       /* snapshots kept; older ones are deleted */
 } config_t;
 
 void config_defaults(config_t *cfg);

@@ -2,10 +2,18 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "fsutil.h"
+#include "log.h"
+#include "snapshot.h"
 #include "registry.h"
 
 /* The matcher's sink: each event becomes a record of the event log; the last
@@ -14,6 +22,8 @@
 static void engine_on_events(void *ctx, const mevt_t *ev, uint32_t n, int last)
 {
     engine_t *e = ctx;
+    if (e->recovering)
+        return; /* replayed commands were answered before the crash */
     rec_t r;
     r.seq = 0;
     r.ref = e->cur_ref;
@@ -31,37 +41,167 @@ static void engine_on_events(void *ctx, const mevt_t *ev, uint32_t n, int last)
     e->events += n;
 }
 
+static int engine_paths(engine_t *e, err_t *err)
+{
+    int a = snprintf(e->journal_dir, sizeof(e->journal_dir), "%s/%s/journal", e->cfg.data_dir, e->cfg.instance);
+    int b = snprintf(e->snapshot_dir, sizeof(e->snapshot_dir), "%s/%s/snapshots", e->cfg.data_dir,
+                     e->cfg.instance);
+    if (a < 0 || b < 0 || (size_t)a >= sizeof(e->journal_dir) || (size_t)b >= sizeof(e->snapshot_dir))
+        return err_set(err, -ENAMETOOLONG, "data_dir %s: the journal path would pass %d bytes", e->cfg.data_dir,
+                       JOURNAL_DIR_MAX - 1);
+    return 0;
+}
+
+/* The state from the newest snapshot and the journal after it, then a new
+ * journal file for what comes next. */
+static int engine_recover(engine_t *e, err_t *err)
+{
+    const config_t *cfg = &e->cfg;
+    recover_opts_t opts = {.sink = engine_on_events, .sink_ctx = e, .until_seq = UINT64_MAX,
+                           .use_snapshots = 1, .repair = 1};
+    int rc = fs_mkdir_p(e->journal_dir);
+    if (rc < 0)
+        return err_set(err, rc, "journal directory %s: %s", e->journal_dir, strerror(-rc));
+    e->recovering = true;
+    uint64_t t0 = clock_mono_ns();
+    rc = recover(&e->m, &cfg->matcher, engine_on_events, e, e->snapshot_dir, e->journal_dir, &opts,
+                     &e->recovered, err);
+    e->recovering = false;
+    if (rc < 0)
+        return rc;
+    recover_result_t *r = &e->recovered;
+    e->commands = r->last_seq;
+    e->last_now = r->last_ts_ns;
+    e->last_snapshot_seq = r->snapshot_seq;
+    if (r->snapshot_seq > 0 || r->replayed > 0)
+        log_info("recovered to seq %" PRIu64 " in %.1f ms: snapshot %" PRIu64 ", %" PRIu64 " journaled commands",
+                 r->last_seq, (double)(clock_mono_ns() - t0) / 1e6, r->snapshot_seq, r->replayed);
+    if (r->note[0] != '\0')
+        log_error("recovery: %s", r->note);
+    journal_config_t jc;
+    journal_config_defaults(&jc);
+    memcpy(jc.dir, e->journal_dir, sizeof(jc.dir));
+    jc.fsync = cfg->fsync;
+    jc.fsync_interval_ms = cfg->fsync_interval_ms;
+    jc.roll_bytes = (uint64_t)cfg->journal_roll_mb << 20;
+    jc.buffer_bytes = cfg->journal_buffer_kb << 10;
+    jc.idle = cfg->idle == IDLE_SPIN ? IDLE_YIELD : cfg->idle;
+    jc.idle_sleep_max_us = cfg->idle_sleep_max_us;
+    return journal_open(&e->journal, &jc, e->commands + 1, err);
+}
+
 int engine_open(engine_t **out, const config_t *cfg, err_t *err)
 {
     engine_t *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return err_set(err, -ENOMEM, "out of memory");
     e->cfg = *cfg;
-    /* The matcher first: its pools are the big allocation, and a config that
-     * asks for too much should fail before a segment exists. */
-    int rc = matcher_create(&e->m, &cfg->matcher, engine_on_events, e, err);
+    e->snap_pid = -1;
+    e->data_lock = -1;
+    int rc = engine_paths(e, err);
     if (rc < 0) {
         free(e);
+        return rc;
+    }
+    /* The state first, the segment after: clients that find the segment
+     * find an engine ready to apply their commands. The data lock makes this
+     * the only engine recovering and writing this instance's journal. */
+    if (cfg->journal) {
+        char lock[JOURNAL_DIR_MAX + 16];
+        int holder = 0;
+        snprintf(lock, sizeof(lock), "%s/%s", cfg->data_dir, cfg->instance);
+        rc = fs_mkdir_p(lock);
+        if (rc == 0) {
+            snprintf(lock, sizeof(lock), "%s/%s/lock", cfg->data_dir, cfg->instance);
+            rc = e->data_lock = fs_lock(lock, &holder);
+        }
+        if (rc == -EBUSY)
+            err_set(err, rc, "instance %s (data directory %s/%s) is owned by a live engine (pid %d)",
+                    cfg->instance, cfg->data_dir, cfg->instance, holder);
+        else if (rc < 0)
+            err_set(err, rc, "data directory %s/%s: %s", cfg->data_dir, cfg->instance, strerror(-rc));
+        if (rc < 0) {
+            engine_close(e);
+            return rc;
+        }
+        rc = engine_recover(e, err);
+    } else {
+        rc = matcher_create(&e->m, &cfg->matcher, engine_on_events, e, err);
+    }
+    if (rc < 0) {
+        engine_close(e);
         return rc;
     }
     shm_geometry_t geo = {cfg->clients, cfg->ring_capacity, cfg->readers, cfg->event_log_capacity,
                           sizeof(rec_t)};
     rc = shm_create(&e->shm, cfg->instance, &geo, cfg->shm_mode, err);
     if (rc < 0) {
-        matcher_destroy(e->m);
-        free(e);
+        engine_close(e);
         return rc;
     }
     e->nclients = e->shm->geo.client_max;
     e->stats = shm_engine_stats(e->shm);
+    atomic_store_explicit(&e->stats->commands, e->commands, memory_order_relaxed);
+    atomic_store_explicit(&e->stats->durable_seq, e->commands, memory_order_release);
     rc = evlog_writer_init(&e->log, shm_evlog(e->shm), e->shm->geo.evlog_capacity, sizeof(rec_t));
     if (rc < 0) {
         engine_close(e);
         return err_set(err, rc, "event log of the new segment is inconsistent");
     }
     idle_init(&e->idle, cfg->idle, (uint64_t)cfg->idle_sleep_max_us * 1000u);
+    if (cfg->snapshot_interval_s > 0)
+        e->next_snapshot_ns = clock_mono_ns() + (uint64_t)cfg->snapshot_interval_s * 1000000000u;
     engine_housekeep(e);
     *out = e;
+    return 0;
+}
+
+/* Collects a snapshot child. Returns 1 when none runs any more. */
+static int engine_reap_snapshot(engine_t *e, bool block)
+{
+    if (e->snap_pid < 0)
+        return 1;
+    int status;
+    pid_t p = waitpid(e->snap_pid, &status, block ? 0 : WNOHANG);
+    if (p == 0)
+        return 0;
+    if (p == e->snap_pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        e->last_snapshot_seq = e->snap_seq;
+        log_info("snapshot at seq %" PRIu64 " written in %.1f ms (matcher paused %.2f ms for the fork)",
+                 e->snap_seq, (double)(clock_mono_ns() - e->snap_started_ns) / 1e6,
+                 (double)e->snap_pause_ns / 1e6);
+        snapshot_prune(e->snapshot_dir, (int)e->cfg.snapshot_keep);
+    } else {
+        log_error("snapshot at seq %" PRIu64 " failed", e->snap_seq);
+    }
+    e->snap_pid = -1;
+    return 1;
+}
+
+int engine_snapshot(engine_t *e)
+{
+    if (e->snap_pid >= 0)
+        return -EBUSY;
+    if (!e->cfg.journal || e->commands == e->last_snapshot_seq)
+        return 0; /* nothing to write, or nothing new */
+    /* fork() copies the page tables, not the pages: the child writes the
+     * state as of now while the matcher goes on. The matcher's pause is the
+     * fork itself; huge pages keep it short. */
+    uint64_t t0 = clock_mono_ns();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        err_t err = {0};
+        int rc = snapshot_write(e->snapshot_dir, e->m, e->commands, &err);
+        if (rc < 0)
+            fprintf(stderr, "bourse-engine: %s\n", err.msg);
+        _exit(rc < 0 ? 1 : 0);
+    }
+    e->snap_pid = pid;
+    e->snap_seq = e->commands;
+    e->snap_started_ns = t0;
+    e->snap_pause_ns = clock_mono_ns() - t0;
     return 0;
 }
 
@@ -69,8 +209,25 @@ void engine_close(engine_t *e)
 {
     if (e == NULL)
         return;
+    engine_reap_snapshot(e, true);
+    if (e->journal != NULL) {
+        int rc = journal_close(e->journal);
+        if (rc < 0)
+            log_error("journal: closing: %s", strerror(-rc));
+        /* A clean stop leaves a snapshot of the final state: the next start
+         * loads it instead of replaying the whole journal. */
+        if (rc == 0 && e->m != NULL && e->commands > e->last_snapshot_seq) {
+            err_t err = {0};
+            if (snapshot_write(e->snapshot_dir, e->m, e->commands, &err) < 0)
+                log_error("%s", err.msg);
+            else
+                snapshot_prune(e->snapshot_dir, (int)e->cfg.snapshot_keep);
+        }
+    }
     shm_close(e->shm);
     matcher_destroy(e->m);
+    if (e->data_lock >= 0)
+        close(e->data_lock);
     free(e);
 }
 
@@ -85,42 +242,46 @@ static uint64_t engine_clock(engine_t *e)
     return now;
 }
 
-/* A command the engine refuses before the matcher sees it. */
-static void engine_reject(engine_t *e, const rec_t *cmd, uint64_t seq, uint64_t now, uint16_t why)
+/* Journals a sequenced command before it is applied. A full buffer waits for
+ * the writer (back-pressure: the rings fill and clients hear "busy"); a
+ * journal that failed stops the engine, which must not acknowledge what it
+ * cannot keep. */
+static void engine_journal(engine_t *e, const mcmd_t *m)
 {
-    mevt_t ev = {.cmd_seq = seq, .ts_ns = now, .type = EVT_REJECTED, .src = cmd->src,
-                 .len = sizeof(evt_rejected_t)};
-    ev.u.rejected = (evt_rejected_t){.cmd_type = cmd->type, .reason = why};
-    engine_on_events(e, &ev, 1, 1);
+    if (e->journal == NULL || e->journal_failed)
+        return;
+    recover_cmd_t rec;
+    rec.ref = e->cur_ref;
+    rec.cmd = *m;
+    int rc;
+    while ((rc = journal_append(e->journal, &rec, sizeof(rec), m->seq)) == -EAGAIN)
+        idle_pause();
+    if (rc < 0)
+        e->journal_failed = true;
 }
 
-/* Sequences and applies one command: stamps it with the sequence number and
- * the engine clock, the only inputs besides the command the matcher sees. */
+/* Sequences, journals and applies one command: stamps it with the sequence
+ * number and the engine clock, the only inputs besides the command that
+ * decide its events. */
 static void engine_apply(engine_t *e, const rec_t *cmd, uint64_t now)
 {
-    uint64_t seq = ++e->commands;
+    mcmd_t *m = &e->cmd;
+    m->seq = ++e->commands;
+    m->ts_ns = now;
+    m->type = cmd->type;
+    m->src = cmd->src;
+    m->len = cmd->len;
+    /* Bytes past len are zero whatever the client left there: the
+     * command's events depend on its payload only. A payload too long for
+     * any command is refused by recover_step() (and not copied). */
+    uint32_t n = cmd->len <= sizeof(m->u.raw) ? cmd->len : 0;
+    memcpy(m->u.raw, cmd->payload, n);
+    memset(m->u.raw + n, 0, sizeof(m->u.raw) - n);
     e->cur_ref = cmd->ref;
-    if (cmd->len > sizeof(e->cmd.u.raw)) {
-        engine_reject(e, cmd, seq, now, REJ_BAD_LENGTH);
-    } else if (cmd->type == CMD_ECHO) {
-        mevt_t ev = {.cmd_seq = seq, .ts_ns = now, .type = EVT_ECHO, .src = cmd->src, .len = cmd->len};
-        memcpy(ev.u.raw, cmd->payload, sizeof(ev.u.raw));
-        engine_on_events(e, &ev, 1, 1);
-    } else if (cmd->type == CMD_TIMER) {
-        engine_reject(e, cmd, seq, now, REJ_UNKNOWN_COMMAND); /* the engine's own, not a client's */
-    } else {
-        mcmd_t *m = &e->cmd;
-        m->seq = seq;
-        m->ts_ns = now;
-        m->type = cmd->type;
-        m->src = cmd->src;
-        m->pad = 0;
-        /* Bytes past len are zero whatever the client left there: the
-         * matcher's input, and so its output, depends on the payload only. */
-        memcpy(m->u.raw, cmd->payload, cmd->len);
-        memset(m->u.raw + cmd->len, 0, sizeof(m->u.raw) - cmd->len);
-        matcher_apply(e->m, m);
-    }
+    engine_journal(e, m);
+    recover_step(e->m, engine_on_events, e, m);
+    if (m->type == CMD_SNAPSHOT)
+        engine_snapshot(e); /* its state includes this command, which changes nothing */
 }
 
 /* GTD expiry is a command like any other: when an expiry is due and no client
@@ -137,7 +298,8 @@ static void engine_timer(engine_t *e)
     m->type = CMD_TIMER;
     m->src = ENGINE_SRC;
     e->cur_ref = 0;
-    matcher_apply(e->m, m);
+    engine_journal(e, m);
+    recover_step(e->m, engine_on_events, e, m);
     evlog_flush(&e->log);
 }
 
@@ -186,6 +348,19 @@ static void engine_free_slot(engine_t *e, uint32_t i, uint64_t seen)
     registry_free_client(e->shm, i, seen);
 }
 
+/* Acks wait for durable_seq. Durable mode: what the journal has on disk;
+ * fast mode: what has been sequenced (the events are in the log). */
+static void engine_publish_durable(engine_t *e)
+{
+    uint64_t d = e->journal != NULL && e->cfg.durable_acks ? journal_durable_seq(e->journal) : e->commands;
+    if (d != e->published_durable) {
+        e->published_durable = d;
+        /* release pairs with client_durable_seq(): the events of every
+         * command up to d are in the log before a gateway acts on d. */
+        atomic_store_explicit(&e->stats->durable_seq, d, memory_order_release);
+    }
+}
+
 int engine_poll(engine_t *e)
 {
     int work = 0;
@@ -225,10 +400,8 @@ int engine_poll(engine_t *e)
         atomic_store_explicit(&e->stats->commands, e->commands, memory_order_relaxed);
         atomic_store_explicit(&e->stats->events, e->events, memory_order_relaxed);
         atomic_store_explicit(&e->stats->rejects, e->rejects, memory_order_relaxed);
-        /* release pairs with client_durable_seq(): the events of every
-         * command up to it are in the log before a gateway acts on it. */
-        atomic_store_explicit(&e->stats->durable_seq, e->commands, memory_order_release);
     }
+    engine_publish_durable(e);
     return work;
 }
 
@@ -278,11 +451,28 @@ int engine_run(engine_t *e, const atomic_bool *stop, err_t *err)
             /* Idle is when a GTD expiry no command has carried gets a timer. */
             if ((e->idle_passes & 15) == 0 && matcher_next_expiry(e->m) != UINT64_MAX)
                 engine_timer(e);
-            idle_wait(&e->idle);
+            /* Acks wait on the disk: stay close while the journal catches up. */
+            if (e->published_durable < e->commands && !e->journal_failed)
+                sched_yield();
+            else
+                idle_wait(&e->idle);
+        }
+        if (e->journal_failed) {
+            err_t why = {0};
+            journal_error(e->journal, &why);
+            engine_housekeep(e);
+            return err_set(err, -EIO, "journal failed, stopping (commands after seq %" PRIu64
+                           " are not durable): %s", journal_durable_seq(e->journal), why.msg);
         }
         /* The clock is read every 64 passes, not every pass. */
-        if ((++check & 63) == 0 && clock_mono_ns() >= e->next_housekeeping_ns)
+        if ((++check & 63) == 0 && clock_mono_ns() >= e->next_housekeeping_ns) {
             engine_housekeep(e);
+            engine_reap_snapshot(e, false);
+            if (e->next_snapshot_ns != 0 && clock_mono_ns() >= e->next_snapshot_ns) {
+                engine_snapshot(e);
+                e->next_snapshot_ns = clock_mono_ns() + (uint64_t)e->cfg.snapshot_interval_s * 1000000000u;
+            }
+        }
     }
     engine_housekeep(e);
     return 0;

@@ -11,19 +11,22 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "err.h"
 #include "evlog.h"
 #include "idle.h"
+#include "journal.h"
 #include "matcher.h"
+#include "recover.h"
 #include "ring.h"
 #include "shm.h"
 
 enum {
     ENGINE_BURST = 64,   /* commands taken from one ring per pass */
     RING_BROKEN = 0xff,  /* ring_state of a quarantined ring (beside enum lease_state) */
-    ENGINE_SRC = 0xffff, /* src of the commands the engine makes itself (timers) */
+    ENGINE_SRC = SRC_ENGINE,
 };
 
 typedef struct engine {
@@ -45,7 +48,25 @@ typedef struct engine {
     mcmd_t cmd;                       /* the command being applied */
     uint64_t cur_ref;                 /* its client's request id, copied to its events */
     uint64_t last_now;                /* engine clock: the time of the last command */
+    /* durability */
+    journal_t *journal;               /* NULL with [journal] enabled = false */
+    int data_lock;                    /* flock on <data_dir>/<instance>/lock, -1: none */
+    bool journal_failed;              /* a write failed: the engine stops */
+    bool recovering;                  /* replaying at start: events are not published */
+    uint64_t published_durable;       /* durable_seq as last published */
+    recover_result_t recovered;
+    char journal_dir[JOURNAL_DIR_MAX];
+    char snapshot_dir[JOURNAL_DIR_MAX];
+    pid_t snap_pid;                   /* the child writing a snapshot, -1: none */
+    uint64_t snap_seq, snap_started_ns, snap_pause_ns;
+    uint64_t last_snapshot_seq;
+    uint64_t next_snapshot_ns;        /* CLOCK_MONOTONIC; 0: no periodic snapshots */
 } engine_t;
+
+/* Starts a snapshot of the state as of now (fork: the child writes it while
+ * the matcher goes on). 0 when started or when nothing changed since the
+ * last one, -EBUSY while one is being written, a negative errno from fork. */
+int engine_snapshot(engine_t *e);
 
 /* Creates the instance's segment from cfg (see shm_create() for errors). */
 int engine_open(engine_t **out, const config_t *cfg, err_t *err);

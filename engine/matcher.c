@@ -764,7 +764,9 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     case CMD_QUERY_BOOK:
     case CMD_QUERY_ACCOUNT:
     case CMD_QUERY_ORDER:
-    case CMD_QUERY_REFDATA: m_query(m, cmd); break;
+    case CMD_QUERY_REFDATA:
+    case CMD_QUERY_DIGEST: m_query(m, cmd); break;
+    case CMD_SNAPSHOT: m_emit(m, EVT_ADMIN, cmd->u.raw, 0); break; /* the engine acts on it */
     default: m_admin(m, cmd); break;
     }
     m_flush_balances(m);

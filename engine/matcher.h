@@ -36,7 +36,7 @@ typedef struct mcmd {
     uint64_t ts_ns;
     uint16_t type;      /* enum cmd_type_matcher */
     uint16_t src;       /* the command ring it came from; copied to its events */
-    uint32_t pad;
+    uint32_t len;       /* payload bytes the client sent (engine checks; the matcher ignores it) */
     union {
         cmd_new_order_t new_order;
         cmd_cancel_t cancel;

@@ -209,6 +209,11 @@ void m_query(matcher_t *m, const mcmd_t *cmd)
     case CMD_QUERY_BOOK: query_book(m, &cmd->u.query_book); break;
     case CMD_QUERY_ACCOUNT: query_account(m, &cmd->u.query_account); break;
     case CMD_QUERY_ORDER: query_order(m, &cmd->u.query_order); break;
+    case CMD_QUERY_DIGEST: {
+        evt_digest_t d = {.digest = matcher_digest(m), .resting = m->resting};
+        m_emit(m, EVT_Q_DIGEST, &d, sizeof(d));
+        break;
+    }
     default: query_refdata(m); break;
     }
 }

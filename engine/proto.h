@@ -107,6 +107,8 @@ enum cmd_type_matcher {
     CMD_QUERY_ACCOUNT = 9,
     CMD_QUERY_ORDER = 10,
     CMD_QUERY_REFDATA = 11, /* every asset and instrument */
+    CMD_SNAPSHOT = 12,      /* the engine writes a snapshot of the state after it (EVT_ADMIN) */
+    CMD_QUERY_DIGEST = 13,  /* EVT_Q_DIGEST: the state's digest, for replay checks */
     CMD_ADD_ASSET = 16,
     CMD_ADD_INSTRUMENT = 17,
     CMD_HALT = 18,
@@ -217,6 +219,9 @@ typedef cmd_cancel_t cmd_query_order_t;
 
 /* ---------------------------------------------------------------- events */
 
+/* src of the commands the engine makes itself (GTD timers). */
+enum { SRC_ENGINE = 0xffff };
+
 enum evt_type_matcher {
     EVT_ACCEPTED = 0x8010,
     EVT_REJECTED = 0x8011,
@@ -233,6 +238,7 @@ enum evt_type_matcher {
     EVT_Q_ASSET = 0x801b,       /* cmd_add_asset_t */
     EVT_Q_INSTRUMENT = 0x801c,  /* evt_instrument_t */
     EVT_Q_END = 0x801d,         /* evt_query_end_t: the answer is complete */
+    EVT_Q_DIGEST = 0x801e,      /* evt_digest_t */
 };
 
 typedef struct evt_accepted {
@@ -324,6 +330,11 @@ typedef struct evt_query_end {
     uint8_t more;               /* the page was full and more orders follow */
     uint8_t pad;
 } evt_query_end_t;
+
+typedef struct evt_digest {
+    uint64_t digest;            /* matcher_digest() after every command before this one */
+    uint64_t resting;           /* orders resting */
+} evt_digest_t;
 
 /* The largest payload: records must hold it. */
 #define PROTO_PAYLOAD_MAX 88

@@ -83,6 +83,8 @@ static const def_t commands[] = {
      {F(cmd_query_order_t, account, K_U32, 1), F(cmd_query_order_t, order_id, K_U64, 0),
       F(cmd_query_order_t, client_order_id, K_U64, 0)}},
     {"query-refdata", CMD_QUERY_REFDATA, 0, {{NULL, 0, 0, 0}}},
+    {"query-digest", CMD_QUERY_DIGEST, 0, {{NULL, 0, 0, 0}}},
+    {"snapshot", CMD_SNAPSHOT, 0, {{NULL, 0, 0, 0}}},
 };
 
 static const def_t events[] = {
@@ -142,6 +144,7 @@ static const def_t events[] = {
       FN(evt_instrument_t, "min_qty", def.min_qty, K_I64, 0), FN(evt_instrument_t, "max_qty", def.max_qty, K_I64, 0),
       FN(evt_instrument_t, "ref_price", def.ref_price, K_I64, 0), FN(evt_instrument_t, "band_bps", def.band_bps, K_U32, 0),
       F(evt_instrument_t, halted, K_BOOL, 0)}},
+    {"digest", EVT_Q_DIGEST, 0, {F(evt_digest_t, digest, K_U64, 0), F(evt_digest_t, resting, K_U64, 0)}},
     {"end", EVT_Q_END, 0,
      {F(evt_query_end_t, cmd_type, K_U16, 0), F(evt_query_end_t, count, K_U32, 0),
       F(evt_query_end_t, more, K_BOOL, 0), F(evt_query_end_t, next_after, K_U64, 0)}},
@@ -168,7 +171,7 @@ static const char *const reason_names[REJ_REASON_MAX] = {
 const char *prototext_command_names(void)
 {
     return "echo new-order cancel amend mass-cancel add-asset add-instrument halt resume add-account "
-           "set-fee-tier define-fee-tier deposit withdraw query-book query-account query-order query-refdata";
+           "set-fee-tier define-fee-tier deposit withdraw query-book query-account query-order query-refdata query-digest snapshot";
 }
 
 static int name_index(const char *v, const char *const *names, unsigned n)

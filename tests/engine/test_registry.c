@@ -23,6 +23,7 @@ static engine_t *start_engine(const char *tag, uint32_t clients)
     cfg.readers = 2;
     cfg.ring_capacity = 64;
     cfg.event_log_capacity = 1024;
+    cfg.journal = 0;
     engine_t *e = NULL;
     err_t err = {0};
     if (engine_open(&e, &cfg, &err) < 0)

@@ -9,6 +9,7 @@ ENGINE=$BUILD/engine/bourse-engine
 CLI=$BUILD/engine/bourse
 INST="tcli$$"
 TMP=$(mktemp -d)
+export BOURSE_ENGINE_DATA_DIR="$TMP/data" # journal and snapshots: under the test's own directory
 export BOURSE_ENGINE_IDLE=backoff
 failures=0
 engine_pid=

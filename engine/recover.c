@@ -1,0 +1,234 @@
+/* recover.c - see recover.h. */
+#include "recover.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "layout.h"
+#include "snapshot.h"
+
+static void engine_answer(matcher_sink_fn sink, void *ctx, const mcmd_t *cmd, uint16_t type, const void *p,
+                          uint32_t len)
+{
+    mevt_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.cmd_seq = cmd->seq;
+    ev.ts_ns = cmd->ts_ns;
+    ev.type = type;
+    ev.src = cmd->src;
+    ev.len = len;
+    memcpy(ev.u.raw, p, len);
+    sink(ctx, &ev, 1, 1);
+}
+
+void recover_step(matcher_t *m, matcher_sink_fn sink, void *sink_ctx, const mcmd_t *cmd)
+{
+    if (cmd->len > PROTO_PAYLOAD_MAX || (cmd->type == CMD_TIMER && cmd->src != SRC_ENGINE)) {
+        evt_rejected_t r = {.cmd_type = cmd->type,
+                            .reason = cmd->len > PROTO_PAYLOAD_MAX ? REJ_BAD_LENGTH : REJ_UNKNOWN_COMMAND};
+        engine_answer(sink, sink_ctx, cmd, EVT_REJECTED, &r, sizeof(r));
+    } else if (cmd->type == CMD_ECHO) {
+        engine_answer(sink, sink_ctx, cmd, EVT_ECHO, cmd->u.raw, cmd->len);
+    } else {
+        matcher_apply(m, cmd);
+    }
+}
+
+typedef struct replay {
+    matcher_t *m;
+    const recover_opts_t *opts;
+    recover_result_t *res;
+    uint64_t expect;            /* the next seq */
+} replay_t;
+
+static int apply_record(void *ctx, uint64_t seq, const void *payload, uint32_t len)
+{
+    replay_t *r = ctx;
+    recover_cmd_t c;
+    if (len != sizeof(c))
+        return -EBADMSG;
+    memcpy(&c, payload, sizeof(c));
+    if (c.cmd.seq != seq || seq != r->expect)
+        return -EBADMSG;
+    if (r->opts->on_command != NULL)
+        r->opts->on_command(r->opts->ctx, &c);
+    recover_step(r->m, r->opts->sink, r->opts->sink_ctx, &c.cmd);
+    r->expect = seq + 1;
+    r->res->last_seq = seq;
+    r->res->last_ts_ns = c.cmd.ts_ns;
+    r->res->replayed++;
+    return 0;
+}
+
+/* Copies the first n bytes of src to dst (a new file), fsynced. */
+static int copy_prefix(const char *src, const char *dst, uint64_t n)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+    if (in < 0)
+        return -errno;
+    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        rc = -errno;
+        close(in);
+        return rc;
+    }
+    char buf[1 << 16];
+    while (n > 0 && rc == 0) {
+        ssize_t k = read(in, buf, n < sizeof(buf) ? n : sizeof(buf));
+        if (k <= 0) {
+            rc = k < 0 ? -errno : -EIO;
+            break;
+        }
+        if (write(out, buf, (size_t)k) != k)
+            rc = -EIO;
+        n -= (uint64_t)k;
+    }
+    if (rc == 0 && fsync(out) < 0)
+        rc = -errno;
+    close(in);
+    close(out);
+    return rc;
+}
+
+/* A problem in the middle of the journal: the damaged file and every later
+ * one move to a quarantine directory (kept for the operator), and the valid
+ * prefix of the damaged file is copied back, so the journal ends cleanly at
+ * the last good record. */
+static int quarantine(const journal_scan_t *s, char *where, size_t n, uint32_t *moved, err_t *err)
+{
+    snprintf(where, n, "%s/quarantine-%" PRIu64, s->dir, clock_realtime_ns() / 1000000000u);
+    if (mkdir(where, 0700) < 0 && errno != EEXIST)
+        return err_set(err, -errno, "journal: cannot create %s: %s", where, strerror(errno));
+    DIR *d = opendir(s->dir);
+    if (d == NULL)
+        return err_set(err, -errno, "journal %s: %s", s->dir, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    *moved = 0;
+    while ((e = readdir(d)) != NULL && rc == 0) {
+        /* Names sort in seq order: the damaged file and those after it. */
+        if (strncmp(e->d_name, "journal-", 8) != 0 || strcmp(e->d_name, s->file) < 0)
+            continue;
+        char from[1024], to[1024];
+        snprintf(from, sizeof(from), "%s/%s", s->dir, e->d_name);
+        snprintf(to, sizeof(to), "%s/%s", where, e->d_name);
+        if (rename(from, to) < 0)
+            rc = err_set(err, -errno, "journal: cannot move %s aside: %s", from, strerror(errno));
+        else
+            (*moved)++;
+    }
+    closedir(d);
+    if (rc == 0 && s->offset > JOURNAL_HEADER_SIZE && s->problem != JOURNAL_MISSING_FILE &&
+        s->problem != JOURNAL_BAD_HEADER) {
+        char from[1024], to[1024];
+        snprintf(from, sizeof(from), "%s/%s", where, s->file);
+        snprintf(to, sizeof(to), "%s/%s", s->dir, s->file);
+        rc = copy_prefix(from, to, s->offset);
+        if (rc < 0)
+            rc = err_set(err, rc, "journal: cannot restore the good part of %s: %s", s->file, strerror(-rc));
+    }
+    return rc;
+}
+
+/* The newest snapshot that loads; falls back one at a time. */
+static int load_snapshot(matcher_t **m, const matcher_config_t *cfg, matcher_sink_fn sink, void *sink_ctx,
+                         const char *dir, uint64_t until, recover_result_t *res, err_t *err)
+{
+    static uint64_t seqs[SNAPSHOT_LIST_MAX];
+    int n = snapshot_list(dir, seqs, SNAPSHOT_LIST_MAX);
+    size_t used = strlen(res->note);
+    for (int i = 0; i < n; i++) {
+        if (seqs[i] > until)
+            continue;
+        err_t why = {0};
+        int rc = snapshot_load(dir, seqs[i], *m, &why);
+        if (rc == 0) {
+            res->snapshot_seq = seqs[i];
+            res->last_seq = seqs[i];
+            return 0;
+        }
+        if (rc == -ENOSPC)
+            return err_set(err, rc, "%s", why.msg);
+        res->snapshots_skipped++;
+        used += (size_t)snprintf(res->note + used, used < sizeof(res->note) ? sizeof(res->note) - used : 0,
+                                 "%s; ", why.msg);
+        if (used >= sizeof(res->note))
+            used = sizeof(res->note) - 1;
+        /* The failed load left m half-built: start again from a fresh one. */
+        matcher_destroy(*m);
+        *m = NULL;
+        rc = matcher_create(m, cfg, sink, sink_ctx, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int recover(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn sink, void *sink_ctx,
+            const char *snapshot_dir, const char *journal_dir, const recover_opts_t *opts,
+            recover_result_t *res, err_t *err)
+{
+    memset(res, 0, sizeof(*res));
+    matcher_t *m = NULL;
+    int rc = matcher_create(&m, cfg, sink, sink_ctx, err);
+    if (rc < 0)
+        return rc;
+    if (opts->use_snapshots && snapshot_dir != NULL) {
+        rc = load_snapshot(&m, cfg, sink, sink_ctx, snapshot_dir, opts->until_seq, res, err);
+        if (rc < 0) {
+            matcher_destroy(m);
+            return rc;
+        }
+    }
+    replay_t r = {m, opts, res, res->last_seq + 1};
+    journal_scan_t s;
+    err_t why = {0};
+    rc = journal_scan(journal_dir, res->last_seq + 1, opts->until_seq, apply_record, &r, &s, &why);
+    res->problem = s.problem;
+    size_t used = strlen(res->note);
+    char *note = res->note + used;
+    size_t room = sizeof(res->note) - used;
+    if (rc == -EBADMSG && s.problem == JOURNAL_MISSING_FILE && s.valid == 0 && s.files == 0 && res->last_seq > 0) {
+        /* Snapshot only, no journal after it: nothing to replay. */
+        rc = 0;
+        res->problem = JOURNAL_OK;
+    }
+    if (rc == -EBADMSG) {
+        if (!opts->repair) {
+            snprintf(note, room, "%s; replay stopped at seq %" PRIu64, why.msg, res->last_seq);
+            rc = 0;
+        } else if (s.problem == JOURNAL_TORN_TAIL && s.in_last_file) {
+            err_t terr = {0};
+            rc = journal_truncate_tail(&s, &terr);
+            if (rc < 0)
+                rc = err_set(err, rc, "%s", terr.msg);
+            else
+                snprintf(note, room, "%s; torn tail cut at offset %" PRIu64, why.msg, s.offset);
+        } else {
+            char where[600];
+            uint32_t moved = 0;
+            rc = quarantine(&s, where, sizeof(where), &moved, err);
+            if (rc == 0)
+                snprintf(note, room, "%s; records after it not applied: %u file(s) moved to %s", why.msg, moved,
+                         where);
+        }
+    } else if (rc > 0 || (rc < 0 && rc != -EBADMSG)) {
+        if (rc > 0)
+            rc = -EBADMSG; /* a record whose contents disagree with its frame */
+        rc = err_set(err, rc, "journal %s: %s", journal_dir, why.msg[0] ? why.msg : "a record is not a command");
+    }
+    if (rc < 0) {
+        matcher_destroy(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}

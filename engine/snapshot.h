@@ -1,0 +1,55 @@
+/* snapshot.h - snapshot files: the matcher's whole state after command seq,
+ * in <dir>/snapshot-<seq, 20 digits>.bs.
+ *
+ * A file is a snapshot_header_t then the matcher_save() stream. It is written
+ * under a temporary name, fsynced and renamed in, so a file with the final
+ * name is complete unless the disk lies; the header's checksums catch the
+ * disk lying. Used by the engine (recovery, periodic and requested snapshots,
+ * shutdown) and by `bourse replay`. */
+#ifndef BOURSE_SNAPSHOT_H
+#define BOURSE_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "matcher.h"
+
+#define SNAPSHOT_MAGIC "BRSSNAP"  /* 8 bytes with its NUL */
+
+enum { SNAPSHOT_VERSION = 1, SNAPSHOT_HEADER_SIZE = 64, SNAPSHOT_LIST_MAX = 1024 };
+
+typedef struct snapshot_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;
+    uint64_t seq;               /* the last command the state includes */
+    uint64_t created_unix_ns;
+    uint64_t body_bytes;        /* the matcher stream after the header */
+    uint64_t digest;            /* matcher_digest() of the state */
+    uint32_t body_crc;          /* CRC-32C of the body */
+    uint32_t header_crc;        /* CRC-32C of bytes 0..51 */
+    uint8_t pad[8];
+} snapshot_header_t;
+
+_Static_assert(sizeof(snapshot_header_t) == SNAPSHOT_HEADER_SIZE, "snapshot header is 64 bytes");
+_Static_assert(offsetof(snapshot_header_t, header_crc) == 52, "snapshot header layout");
+
+/* Writes m as the snapshot of seq into dir (created if missing). Blocking;
+ * safe in a forked child (no locks, no allocation besides its own buffer).
+ * Returns 0 or a negative errno with a message. */
+int snapshot_write(const char *dir, const matcher_t *m, uint64_t seq, err_t *err);
+
+/* The seqs of the snapshot files in dir, newest first; returns the count
+ * (0 when dir is missing). */
+int snapshot_list(const char *dir, uint64_t *seqs, int max);
+
+/* Loads the snapshot of seq into m (fresh: see matcher_load). Checks the
+ * header, the body's checksum and the digest: a damaged file is -EBADMSG
+ * with a message naming it; m must then be destroyed. */
+int snapshot_load(const char *dir, uint64_t seq, matcher_t *m, err_t *err);
+
+/* Deletes all but the keep newest snapshots. Returns how many it deleted. */
+int snapshot_prune(const char *dir, int keep);
+
+#endif
