@@ -2,7 +2,9 @@
  *   bourse status   segment header, engine, rings with positions, readers and lag
  *   bourse ping     round trips of echo commands through the engine
  *   bourse watch    prints events as JSON lines as they are published
- *   bourse send     one command from key=value words, then its events */
+ *   bourse send     one command from key=value words, then its events
+ *   bourse snapshot asks the engine for a snapshot now
+ *   bourse replay   replays a journal offline (cli_replay.c) */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "client.h"
 #include "clock.h"
 #include "idle.h"
@@ -43,12 +46,16 @@ static void usage(FILE *f)
     fputs("usage: bourse [-i INSTANCE] COMMAND [ARGS]\n"
           "  status              show the segment, engine, command rings and event-log readers\n"
           "  ping [-n COUNT]     send echo commands and print their round-trip times\n"
-          "  watch [-n COUNT]    print events as JSON lines (Ctrl-C to stop)\n"
+          "  watch [-n COUNT] [--raw FILE]  print events as JSON lines, or raw records to FILE\n"
           "  remove              delete a stopped instance's segment files from /dev/shm\n"
           "  send CMD key=value...  send one command, print its events (exit 3: rejected)\n"
           "                      CMD: echo new-order cancel amend mass-cancel add-asset\n"
           "                      add-instrument halt resume add-account set-fee-tier\n"
-          "                      define-fee-tier deposit withdraw\n"
+          "                      define-fee-tier deposit withdraw query-book query-account\n"
+          "                      query-order query-refdata query-digest snapshot\n"
+          "  snapshot            ask the engine to write a snapshot of its state now\n"
+          "  replay DIR [--until SEQ] [--json] [--raw FILE]\n"
+          "                      replay an instance's journal offline: digest, counts, events\n"
           "  -i, --instance NAME instance (default: $BOURSE_ENGINE_INSTANCE or 'default')\n"
           "  -h, --help          this text;  -V, --version  the version\n",
           f);
@@ -336,12 +343,34 @@ static int cmd_send(const char *instance, int argc, char **argv)
 static int cmd_watch(const char *instance, int argc, char **argv)
 {
     long count = -1;
-    if (parse_count(argc, argv, "watch", &count) < 0)
+    /* --raw FILE: records as the log holds them, for byte comparisons. */
+    FILE *raw = NULL;
+    char *rest[8];
+    int nrest = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--raw") == 0 && i + 1 < argc && raw == NULL) {
+            if ((raw = fopen(argv[++i], "wb")) == NULL) {
+                fprintf(stderr, "bourse watch: %s: %s\n", argv[i], strerror(errno));
+                return 1;
+            }
+        } else if (nrest < 8) {
+            rest[nrest++] = argv[i];
+        } else {
+            fprintf(stderr, "bourse watch: too many arguments\n");
+            return 2;
+        }
+    }
+    if (parse_count(nrest, rest, "watch", &count) < 0) {
+        if (raw != NULL)
+            fclose(raw);
         return 2;
+    }
     client_t *c;
     err_t err = {0};
     if (client_attach(&c, instance, "bourse-watch", CLIENT_RECV, &err) < 0) {
         fprintf(stderr, "bourse watch: %s\n", err.msg);
+        if (raw != NULL)
+            fclose(raw);
         return 1;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -371,7 +400,12 @@ static int cmd_watch(const char *instance, int argc, char **argv)
             continue;
         }
         idle_reset(&idle);
-        for (int64_t i = 0; i < n; i++) {
+        if (raw != NULL && fwrite(evs, sizeof(rec_t), (size_t)n, raw) != (size_t)n) {
+            fprintf(stderr, "bourse watch: write failed\n");
+            rc = 1;
+            break;
+        }
+        for (int64_t i = 0; raw == NULL && i < n; i++) {
             const rec_t *e = &evs[i];
             char line[1024];
             prototext_event_json(e, line, sizeof(line));
@@ -380,6 +414,8 @@ static int cmd_watch(const char *instance, int argc, char **argv)
         seen += n;
     }
     client_detach(c);
+    if (raw != NULL && fclose(raw) != 0)
+        rc = 1;
     return rc;
 }
 
@@ -438,6 +474,17 @@ int main(int argc, char **argv)
         return cmd_watch(instance, sub_argc, sub_argv);
     if (strcmp(cmd, "send") == 0)
         return cmd_send(instance, sub_argc, sub_argv);
+    if (strcmp(cmd, "replay") == 0)
+        return cli_replay(sub_argc, sub_argv);
+    if (strcmp(cmd, "snapshot") == 0) {
+        /* A command like any other: sequenced, journaled, answered. */
+        char *words[] = {"send", "snapshot", NULL};
+        if (sub_argc > 1) {
+            fprintf(stderr, "bourse snapshot: unexpected argument '%s'\n", sub_argv[1]);
+            return 2;
+        }
+        return cmd_send(instance, 2, words);
+    }
     if (strcmp(cmd, "remove") == 0) {
         if (sub_argc > 1) {
             fprintf(stderr, "bourse remove: unexpected argument '%s'\n", sub_argv[1]);
