@@ -57,6 +57,30 @@ static void on_events(void *ctx, const mevt_t *ev, uint32_t n, int last)
     o->events += n;
 }
 
+/* No balance is negative, and per asset the total held and available equals
+ * the deposits less the withdrawals (fees only move between accounts). */
+static int invariants_hold(const matcher_t *m, const matcher_config_t *cfg, char *why, size_t n)
+{
+    for (uint32_t a = 0; a < cfg->max_assets; a++) {
+        int64_t total, net;
+        if (matcher_asset_totals(m, a, &total, &net) < 0)
+            continue;
+        if (total != net) {
+            snprintf(why, n, "asset %u: balances total %" PRId64 ", deposits less withdrawals %" PRId64, a, total,
+                     net);
+            return 0;
+        }
+        for (uint32_t acct = 0; acct < cfg->max_accounts; acct++) {
+            int64_t avail, held;
+            if (matcher_balance(m, acct, a, &avail, &held) == 0 && (avail < 0 || held < 0)) {
+                snprintf(why, n, "account %u asset %u: negative balance", acct, a);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 static void replay_usage(FILE *f)
 {
     fputs("usage: bourse replay DIR [--until SEQ] [--snapshots] [--json] [--raw FILE] [-c CONFIG]\n"
@@ -167,7 +191,10 @@ int cli_replay(int argc, char **argv)
     fprintf(f, "state: %" PRIu64 " orders resting, %" PRIu64 " accepted, %" PRIu64 " trades, %" PRIu64 " rejects\n",
             st.orders_resting, st.orders_accepted, st.trades, st.rejects);
     fprintf(f, "digest %" PRIu64 "\n", matcher_digest(m));
+    char why[160];
+    int inv = invariants_hold(m, &cfg.matcher, why, sizeof(why));
+    fprintf(f, "invariants: %s\n", inv ? "ok" : why);
     fprintf(f, "journal: %s%s%s\n", journal_problem_name(res.problem), res.note[0] ? ": " : "", res.note);
     matcher_destroy(m);
-    return res.problem == JOURNAL_OK ? 0 : 4;
+    return !inv ? 5 : res.problem == JOURNAL_OK ? 0 : 4;
 }

@@ -192,6 +192,10 @@ int engine_snapshot(engine_t *e)
     if (pid < 0)
         return -errno;
     if (pid == 0) {
+        /* Drop every inherited descriptor (the data and segment locks, the
+         * journal's ring): if the engine dies, its locks must die with it,
+         * not live on in a child that is only writing a file. */
+        close_range(3, ~0u, 0);
         err_t err = {0};
         int rc = snapshot_write(e->snapshot_dir, e->m, e->commands, &err);
         if (rc < 0)

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# test_durability.sh BUILD_DIR - the journal and recovery against real
+# processes: kill -9 of the engine at random moments under load, then restart
+# and check that every command whose durable ack was released survived, that
+# the recovered state's digest equals an offline replay of the same journal,
+# and that the balance invariants hold. Then a replay reproduces the live
+# event stream byte for byte, and damaged journals and snapshots are handled.
+set -uo pipefail
+BUILD=$1
+ENGINE=$BUILD/engine/bourse-engine
+CLI=$BUILD/engine/bourse
+LOADGEN=$BUILD/tests/test-loadgen
+INST="tdur$$"
+TMP=$(mktemp -d)
+DATA=$TMP/data
+ROUNDS=${BOURSE_KILL_ROUNDS:-20}
+SEED=${BOURSE_SEED:-$(date +%s)}
+echo "seed $SEED (set BOURSE_SEED to replay)"
+RANDOM=$((SEED % 32768))
+failures=0
+engine_pid=
+
+cat >"$TMP/engine.ini" <<EOF
+[engine]
+instance = $INST
+data_dir = $DATA
+idle = backoff
+idle_sleep_max_us = 200
+ring_capacity = 1024
+[matcher]
+max_orders = 65536
+max_accounts = 16
+max_assets = 4
+max_instruments = 4
+[journal]
+fsync = batch
+roll_mb = 1
+acks = durable
+[snapshot]
+interval_s = 1
+keep = 2
+EOF
+
+cleanup() {
+    [ -n "$engine_pid" ] && kill -9 "$engine_pid" 2>/dev/null
+    pkill -9 -f "test-loadgen $INST" 2>/dev/null
+    rm -rf "$TMP" "/dev/shm/bourse.$INST" "/dev/shm/bourse.$INST.lock"
+}
+trap cleanup EXIT
+
+ok() { echo "ok   $1"; }
+fail() {
+    echo "FAIL $1: $2"
+    failures=$((failures + 1))
+}
+
+start_engine() {
+    "$ENGINE" -c "$TMP/engine.ini" 2>>"$TMP/engine.log" &
+    engine_pid=$!
+    for _ in $(seq 400); do
+        "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running" && return 0
+        kill -0 "$engine_pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+send() { "$CLI" -i "$INST" send "$@" >/dev/null; }
+
+# The digest the engine reports now, and the seq of that query: "SEQ DIGEST".
+engine_digest() {
+    "$CLI" -i "$INST" send query-digest | sed -n 's/.*"cmd_seq":\([0-9]*\).*"digest":\([0-9]*\).*/\1 \2/p'
+}
+
+# --- set up: reference data and funded accounts
+start_engine || { echo "FAIL engine_starts: $(cat "$TMP/engine.log")"; exit 1; }
+send add-asset asset=1 name=BTC decimals=8
+send add-asset asset=2 name=USD decimals=2
+send define-fee-tier tier=0 maker_bps=10 taker_bps=20
+send add-instrument instrument=1 symbol=BTC-USD base=1 quote=2 tick_size=100 lot_size=1000000 \
+    min_qty=1000000 max_qty=10000000000 ref_price=100000 band_bps=5000
+for a in 1 2 3 4 5 6 7 8; do
+    send add-account account=$a
+    send deposit account=$a asset=1 amount=100000000000
+    send deposit account=$a asset=2 amount=100000000000
+done
+
+# --- kill -9 at random moments under load, ROUNDS times
+lost=0
+for round in $(seq "$ROUNDS"); do
+    "$LOADGEN" "$INST" "$((SEED + round))" "$TMP/acks" 30 &
+    gen=$!
+    sleep "0.$((RANDOM % 7 + 2))$((RANDOM % 10))"
+    kill -9 "$engine_pid"
+    wait "$engine_pid" 2>/dev/null
+    wait "$gen"
+    read -r _ acked _ sent _ answered <"$TMP/acks"
+    if ! start_engine; then
+        fail "round_${round}_restart" "$(tail -3 "$TMP/engine.log")"
+        break
+    fi
+    read -r qseq digest <<<"$(engine_digest)"
+    recovered=$((qseq - 1))
+    if [ -z "$qseq" ] || [ "$recovered" -lt "$acked" ]; then
+        lost=1
+        fail "round_${round}_acked_commands_survive" "acked up to $acked, recovered to $recovered"
+    fi
+    replay=$("$CLI" replay "$DATA/$INST" --until "$qseq" 2>&1)
+    if ! grep -q "^digest $digest\$" <<<"$replay"; then
+        fail "round_${round}_recovered_digest_equals_replay" "engine $digest at $qseq, replay: $replay"
+    fi
+    grep -q "^invariants: ok" <<<"$replay" || fail "round_${round}_invariants" "$replay"
+    echo "     round $round: $sent sent, $answered answered, acked to seq $acked, recovered to $recovered"
+done
+[ "$lost" -eq 0 ] && ok "kill_9_${ROUNDS}_times_loses_no_acked_command_and_recovers_the_replayed_state"
+grep -q "recovered to seq" "$TMP/engine.log" && ok recovery_is_logged || fail recovery_is_logged "$(tail -3 "$TMP/engine.log")"
+
+# --- a replay reproduces the live event stream byte for byte
+kill -INT "$engine_pid"; wait "$engine_pid"
+rm -rf "$DATA/$INST"
+start_engine || fail second_life_starts "$(tail -3 "$TMP/engine.log")"
+"$CLI" -i "$INST" watch --raw "$TMP/live.bin" &
+watcher=$!
+sleep 0.2
+send add-asset asset=1 name=BTC decimals=8
+send add-asset asset=2 name=USD decimals=2
+send add-instrument instrument=1 symbol=BTC-USD base=1 quote=2 tick_size=100 lot_size=1000000 \
+    min_qty=1000000 max_qty=10000000000 ref_price=100000 band_bps=5000
+for a in 1 2 3 4 5 6 7 8; do
+    send add-account account=$a
+    send deposit account=$a asset=1 amount=100000000000
+    send deposit account=$a asset=2 amount=100000000000
+done
+"$LOADGEN" "$INST" "$SEED" "$TMP/acks" 2
+sleep 0.3
+kill -INT "$watcher"; wait "$watcher" 2>/dev/null
+"$CLI" replay "$DATA/$INST" --raw "$TMP/replay.bin" >"$TMP/replay.out" 2>&1
+if [ -s "$TMP/live.bin" ] && cmp -s "$TMP/live.bin" "$TMP/replay.bin"; then
+    ok "replay_reproduces_the_live_event_stream_byte_for_byte ($(($(stat -c %s "$TMP/live.bin") / 128)) events)"
+else
+    fail replay_reproduces_the_live_event_stream_byte_for_byte \
+        "live $(stat -c %s "$TMP/live.bin") bytes, replay $(stat -c %s "$TMP/replay.bin") bytes; $(cmp "$TMP/live.bin" "$TMP/replay.bin" 2>&1 | head -1)"
+fi
+"$CLI" replay "$DATA/$INST" --raw "$TMP/replay2.bin" >/dev/null 2>&1
+cmp -s "$TMP/replay.bin" "$TMP/replay2.bin" && ok same_journal_replayed_twice_gives_identical_events \
+    || fail same_journal_replayed_twice_gives_identical_events "differ"
+kill -INT "$engine_pid"; wait "$engine_pid"
+engine_pid=
+
+# --- damage, each on a copy of the journal: detected, reported, handled
+J=$DATA/$INST/journal
+S=$DATA/$INST/snapshots
+good_digest=$("$CLI" replay "$DATA/$INST" | sed -n 's/^digest //p')
+files=$(ls "$J"/journal-*.bj | wc -l)
+[ "$files" -ge 2 ] && ok "journal_rolled_into_${files}_files" || fail journal_rolled "only $files file(s)"
+
+save() { rm -rf "$TMP/saved"; cp -a "$DATA/$INST" "$TMP/saved"; }
+restore() { rm -rf "$DATA/$INST"; cp -a "$TMP/saved" "$DATA/$INST"; }
+save
+
+# A flipped byte in the middle of the journal: replay stops before it.
+mid=$(ls "$J"/journal-*.bj | head -1)
+printf '\xff' | dd of="$mid" bs=1 seek=5000 conv=notrunc status=none
+out=$("$CLI" replay "$DATA/$INST" 2>&1); rc=$?
+if [ "$rc" -eq 4 ] && grep -q "corrupt" <<<"$out" && grep -q "$(basename "$mid")" <<<"$out"; then
+    ok flipped_byte_is_detected_with_file_and_offset
+else
+    fail flipped_byte_is_detected_with_file_and_offset "rc $rc: $out"
+fi
+rm -f "$S"/*.bs # no snapshot to jump over the damage
+if start_engine; then
+    grep -q "records after it not applied" "$TMP/engine.log" && ok engine_starts_after_a_corrupt_record_and_quarantines_the_rest \
+        || fail engine_starts_after_a_corrupt_record_and_quarantines_the_rest "$(tail -2 "$TMP/engine.log")"
+    ls -d "$J"/quarantine-* >/dev/null 2>&1 && ok corrupt_files_are_kept_aside || fail corrupt_files_are_kept_aside "no quarantine dir"
+    read -r qseq _ <<<"$(engine_digest)"
+    [ -n "$qseq" ] && ok engine_with_a_cut_journal_takes_commands || fail engine_with_a_cut_journal_takes_commands "no answer"
+    kill -INT "$engine_pid"; wait "$engine_pid"; engine_pid=
+else
+    fail engine_starts_after_a_corrupt_record "$(tail -2 "$TMP/engine.log")"
+fi
+restore
+
+# A truncated last record: a torn tail, cut at start; nothing before it lost.
+last=$(ls "$J"/journal-*.bj | tail -1)
+truncate -s -7 "$last"
+out=$("$CLI" replay "$DATA/$INST" 2>&1)
+grep -q "torn" <<<"$out" && ok truncated_last_record_is_a_torn_tail || fail truncated_last_record_is_a_torn_tail "$out"
+rm -f "$S"/*.bs
+if start_engine; then
+    grep -q "torn tail cut" "$TMP/engine.log" && ok torn_tail_is_cut_at_start || fail torn_tail_is_cut_at_start "$(tail -2 "$TMP/engine.log")"
+    kill -INT "$engine_pid"; wait "$engine_pid"; engine_pid=
+    "$CLI" replay "$DATA/$INST" | grep -q "^journal: ok" && ok journal_is_clean_after_the_cut || fail journal_is_clean_after_the_cut "not clean"
+else
+    fail torn_tail_is_cut_at_start "$(tail -2 "$TMP/engine.log")"
+fi
+restore
+
+# A missing file in the middle.
+second=$(ls "$J"/journal-*.bj | sed -n 2p)
+rm -f "$second"
+out=$("$CLI" replay "$DATA/$INST" 2>&1); rc=$?
+[ "$rc" -eq 4 ] && grep -q "missing" <<<"$out" && ok missing_middle_file_is_detected || fail missing_middle_file_is_detected "rc $rc: $out"
+restore
+
+# A snapshot with a bad checksum: the engine falls back to the one before (or
+# to the journal) and reaches the same state.
+newest=$(ls "$S"/snapshot-*.bs | tail -1)
+size=$(stat -c %s "$newest")
+printf '\x5a' | dd of="$newest" bs=1 seek=$((size / 2)) conv=notrunc status=none
+if start_engine; then
+    grep -q "recovery: snapshot .*snapshot-" "$TMP/engine.log" && ok bad_snapshot_is_reported \
+        || fail bad_snapshot_is_reported "$(tail -3 "$TMP/engine.log")"
+    read -r qseq digest <<<"$(engine_digest)"
+    [ "$digest" = "$good_digest" ] && ok bad_snapshot_falls_back_to_the_same_state \
+        || fail bad_snapshot_falls_back_to_the_same_state "engine $digest, journal $good_digest"
+    kill -INT "$engine_pid"; wait "$engine_pid"; engine_pid=
+else
+    fail bad_snapshot_falls_back "$(tail -3 "$TMP/engine.log")"
+fi
+
+# --- replay's own bad input
+"$CLI" replay "$TMP/nowhere" >/dev/null 2>&1; [ $? -eq 1 ] && ok replay_of_a_missing_dir_fails || fail replay_of_a_missing_dir_fails "rc"
+"$CLI" replay "$DATA/$INST" --until x >/dev/null 2>&1; [ $? -eq 2 ] && ok replay_bad_until_is_usage || fail replay_bad_until_is_usage "rc"
+
+echo "$failures failed"
+[ "$failures" -eq 0 ]
