@@ -22,19 +22,10 @@
 #include "clock.h"
 #include "harness.h"
 #include "matcher.h"
+#include "flow.h"
 #include "peer_book.h"
 
-enum { CHUNK = 1 << 16, ACCOUNTS = 1000, SYMBOLS_MAX = 100, EVRING = 4096, RECENT = 4096 };
-
-typedef struct flow {
-    uint64_t rng;
-    uint32_t symbols;
-    uint64_t next_id;        /* the id the matcher will give the next accepted order */
-    uint64_t *live;          /* ids of resting orders we placed (some may have traded) */
-    uint32_t *live_acct;
-    uint64_t nlive, cap;
-    int64_t mid[SYMBOLS_MAX];
-} flow_t;
+enum { CHUNK = 1 << 16, EVRING = 4096 };
 
 typedef struct sink {
     mevt_t ring[EVRING];     /* where events go, as the event log would take them */
@@ -49,144 +40,6 @@ static void sink_fn(void *ctx, const mevt_t *ev, uint32_t n, int last)
     for (uint32_t i = 0; i < n; i++) {
         s->ring[s->n++ & (EVRING - 1)] = ev[i];
         s->trades += ev[i].type == EVT_TRADE;
-    }
-}
-
-static uint64_t rnd(flow_t *f)
-{
-    f->rng ^= f->rng << 13;
-    f->rng ^= f->rng >> 7;
-    f->rng ^= f->rng << 17;
-    return f->rng;
-}
-
-/* Distance from the touch in ticks: mostly close, sometimes far. */
-static int64_t depth(flow_t *f)
-{
-    uint64_t r = rnd(f);
-    return (int64_t)(r % 8) + (r & (1u << 20) ? (int64_t)((r >> 24) % 200) : 0);
-}
-
-static void gen_new(flow_t *f, mcmd_t *c, int resting)
-{
-    uint32_t sym = (uint32_t)(rnd(f) % f->symbols);
-    cmd_new_order_t *o = &c->u.new_order;
-    memset(o, 0, sizeof(*o));
-    c->type = CMD_NEW_ORDER;
-    o->instrument = sym;
-    o->account = 1 + (uint32_t)(rnd(f) % ACCOUNTS);
-    o->side = rnd(f) & 1;
-    o->qty = (int64_t)(1 + rnd(f) % 10) * 1000000;
-    int64_t mid = f->mid[sym];
-    if (resting) {
-        int64_t d = 1 + depth(f);
-        o->price = (o->side == SIDE_BUY ? mid - d : mid + d) * 100;
-        o->tif = TIF_GTC;
-        if (f->nlive < f->cap) {
-            f->live[f->nlive] = f->next_id;
-            f->live_acct[f->nlive++] = o->account;
-        }
-    } else {
-        o->price = (o->side == SIDE_BUY ? mid + 3 : mid - 3) * 100;
-        o->tif = TIF_IOC;
-    }
-    f->next_id++;
-}
-
-static void gen(flow_t *f, mcmd_t *c)
-{
-    uint64_t r = rnd(f) % 100;
-    if (r < 35 && f->nlive > 0) {
-        /* Most cancels take back a recent quote, as market makers requoting
-         * near the touch do; one in ten hits any live order, deep or old. */
-        uint64_t recent = f->nlive < RECENT ? f->nlive : RECENT;
-        uint64_t k = rnd(f) % 10 ? f->nlive - 1 - rnd(f) % recent : rnd(f) % f->nlive;
-        memset(&c->u.cancel, 0, sizeof(c->u.cancel));
-        c->type = CMD_CANCEL;
-        c->u.cancel.order_id = f->live[k];
-        c->u.cancel.account = f->live_acct[k];
-        f->live[k] = f->live[--f->nlive];
-        f->live_acct[k] = f->live_acct[f->nlive];
-    } else {
-        gen_new(f, c, r < 90);
-    }
-}
-
-static void admin(matcher_t *m, uint16_t type, const void *p, size_t len)
-{
-    mcmd_t c;
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    memcpy(c.u.raw, p, len);
-    matcher_apply(m, &c);
-}
-
-static matcher_t *make_matcher(uint32_t symbols, uint32_t max_orders, sink_t *s)
-{
-    matcher_config_t cfg;
-    matcher_config_defaults(&cfg);
-    cfg.max_orders = max_orders;
-    cfg.max_gtd = 16;
-    cfg.max_accounts = ACCOUNTS + 1;
-    cfg.max_assets = 2 + SYMBOLS_MAX;
-    cfg.max_instruments = SYMBOLS_MAX;
-    cfg.max_levels = 512;
-    cfg.max_account_orders = max_orders;
-    matcher_t *m;
-    err_t err;
-    if (matcher_create(&m, &cfg, sink_fn, s, &err) < 0) {
-        fprintf(stderr, "bench-match: %s\n", err.msg);
-        exit(1);
-    }
-    cmd_add_asset_t usd = {.name = "USD", .asset = 0, .decimals = 2};
-    admin(m, CMD_ADD_ASSET, &usd, sizeof(usd));
-    cmd_fee_tier_t tier = {.tier = 0, .maker_bps = 10, .taker_bps = 20};
-    admin(m, CMD_DEFINE_FEE_TIER, &tier, sizeof(tier));
-    for (uint32_t i = 0; i < symbols; i++) {
-        cmd_add_asset_t a = {.asset = 1 + i, .decimals = 8};
-        snprintf(a.name, sizeof(a.name), "C%u", i);
-        admin(m, CMD_ADD_ASSET, &a, sizeof(a));
-        cmd_add_instrument_t in = {.instrument = i, .base = 1 + i, .quote = 0, .tick_size = 100,
-                                   .lot_size = 1000000, .min_qty = 1000000, .max_qty = 100000000000,
-                                   .ref_price = 1000000};
-        snprintf(in.symbol, sizeof(in.symbol), "C%u-USD", i);
-        admin(m, CMD_ADD_INSTRUMENT, &in, sizeof(in));
-    }
-    for (uint32_t a = 1; a <= ACCOUNTS; a++) {
-        cmd_account_t acc = {.account = a};
-        admin(m, CMD_ADD_ACCOUNT, &acc, sizeof(acc));
-        cmd_funds_t usd_funds = {.account = a, .asset = 0, .amount = INT64_C(1) << 50};
-        admin(m, CMD_DEPOSIT, &usd_funds, sizeof(usd_funds));
-        for (uint32_t i = 0; i < symbols; i++) {
-            cmd_funds_t f = {.account = a, .asset = 1 + i, .amount = INT64_C(1) << 50};
-            admin(m, CMD_DEPOSIT, &f, sizeof(f));
-        }
-    }
-    return m;
-}
-
-static void flow_init(flow_t *f, uint64_t seed, uint32_t symbols, uint64_t cap)
-{
-    memset(f, 0, sizeof(*f));
-    f->rng = seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
-    f->symbols = symbols;
-    f->next_id = 1;
-    f->cap = cap;
-    f->live = malloc(cap * sizeof(*f->live));
-    f->live_acct = malloc(cap * sizeof(*f->live_acct));
-    for (uint32_t i = 0; i < symbols; i++)
-        f->mid[i] = 10000; /* ticks: 100.00 USD on a 0.01 tick... in price units x100 */
-}
-
-/* Builds the resting book: only passive orders. */
-static void populate(matcher_t *m, flow_t *f, uint64_t n)
-{
-    mcmd_t c;
-    memset(&c, 0, sizeof(c));
-    for (uint64_t i = 0; i < n; i++) {
-        gen_new(f, &c, 1);
-        c.seq++;
-        matcher_apply(m, &c);
     }
 }
 
@@ -217,7 +70,7 @@ static void run(matcher_t *m, flow_t *f, sink_t *s, uint64_t n, double ns_per_ti
         for (uint64_t i = 0; i < k; i++) {
             memset(&chunk[i], 0, offsetof(mcmd_t, u));
             chunk[i].seq = ++seq;
-            gen(f, &chunk[i]);
+            flow_gen(f, &chunk[i]);
         }
         for (uint64_t i = 0; i < k; i++) {
             uint64_t a = __rdtsc();
@@ -265,14 +118,14 @@ static void run_peer(uint32_t symbols, uint64_t seed, uint64_t resting, uint64_t
     mcmd_t *chunk = malloc(sizeof(mcmd_t) * CHUNK);
     uint64_t next_id = 1;
     for (uint64_t i = 0; i < resting; i++) {
-        gen_new(&f, &chunk[0], 1);
+        flow_gen_new(&f, &chunk[0], 1);
         peer_apply(pb, &chunk[0], &next_id);
     }
     uint64_t done = 0, busy_ticks = 0, t_before = peer_book_trades(pb);
     while (done < n) {
         uint64_t k = n - done < CHUNK ? n - done : CHUNK;
         for (uint64_t i = 0; i < k; i++)
-            gen(&f, &chunk[i]);
+            flow_gen(&f, &chunk[i]);
         for (uint64_t i = 0; i < k; i++) {
             uint64_t a = __rdtsc();
             peer_apply(pb, &chunk[i], &next_id);
@@ -287,8 +140,7 @@ static void run_peer(uint32_t symbols, uint64_t seed, uint64_t resting, uint64_t
     harness_percentiles(samples, n, &out->lat);
     out->trades = peer_book_trades(pb) - t_before;
     out->resting = 0;
-    free(f.live);
-    free(f.live_acct);
+    flow_free(&f);
     peer_book_destroy(pb);
 }
 
@@ -371,16 +223,15 @@ int main(int argc, char **argv)
             continue;
         sink_t *s = calloc(1, sizeof(*s));
         uint64_t cap = resting + commands;
-        matcher_t *m = make_matcher(symbols, (uint32_t)(resting * 2 + 1024), s);
+        matcher_t *m = flow_matcher(symbols, (uint32_t)(resting * 2 + 1024), sink_fn, s);
         flow_t f;
         flow_init(&f, seed, symbols, cap);
-        populate(m, &f, resting);
+        flow_populate(m, &f, resting);
         s->n = 0;
         result_t r, p;
         run(m, &f, s, commands, ns_per_tick, &r, samples);
         double evs_per_cmd = (double)s->n / (double)commands;
-        free(f.live);
-        free(f.live_acct);
+        flow_free(&f);
         matcher_destroy(m);
         free(s);
         run_peer(symbols, seed, resting, commands, ns_per_tick, &p, samples);
@@ -401,10 +252,10 @@ int main(int argc, char **argv)
     if (mem_orders > 0) {
         uint64_t before = rss_kib();
         sink_t *s = calloc(1, sizeof(*s));
-        matcher_t *m = make_matcher(100, (uint32_t)mem_orders, s);
+        matcher_t *m = flow_matcher(100, (uint32_t)mem_orders, sink_fn, s);
         flow_t f;
         flow_init(&f, seed, 100, mem_orders);
-        populate(m, &f, mem_orders);
+        flow_populate(m, &f, mem_orders);
         matcher_stats_t st;
         matcher_get_stats(m, &st);
         uint64_t after = rss_kib();
@@ -414,8 +265,7 @@ int main(int argc, char **argv)
                (double)(after - before) / (1u << 20), (double)(after - before) * 1024 / (double)st.orders_resting);
         matcher_destroy(m);
         free(s);
-        free(f.live);
-        free(f.live_acct);
+        flow_free(&f);
     }
     return 0;
 }
