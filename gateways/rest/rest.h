@@ -1,0 +1,34 @@
+/* rest.h - bourse-rest, the REST order-entry gateway: HTTP/1.1 + JSON in
+ * front of the engine. One thread runs one loop over the HTTP server
+ * (server.h) and the engine link (link.h); requests are authenticated
+ * (auth.h, keystore.h), rate limited (ratelimit.h), turned into commands
+ * (request.h), and answered from the engine's events (answer.h). */
+#ifndef BOURSE_REST_H
+#define BOURSE_REST_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "rest_config.h"
+
+typedef struct rest rest_t;
+
+/* Opens the key store, the access log and the listening socket; the engine
+ * is attached by the loop (and re-attached after it restarts). Returns 0 or a
+ * negative errno with a one-line message in err. */
+int rest_open(rest_t **out, const rest_config_t *cfg, err_t *err);
+
+/* Runs the loop until *stop becomes true. Returns 0. */
+int rest_run(rest_t *r, const atomic_bool *stop);
+
+void rest_close(rest_t *r);
+
+/* Takes the key store's lock file (<keystore>.lock), shared by the gateway
+ * and `bourse-rest keys`, so that two writers never lose each other's keys.
+ * Returns the lock's descriptor (release with rest_keystore_unlock) or a
+ * negative errno with err set. Blocks while another process holds it. */
+int rest_keystore_lock(const char *keystore_path, err_t *err);
+void rest_keystore_unlock(int fd);
+
+#endif
