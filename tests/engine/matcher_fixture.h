@@ -38,7 +38,8 @@ static inline void fx_cmd(fx_t *f, uint16_t type, const void *payload, size_t le
     c.seq = ++f->seq;
     c.ts_ns = f->now;
     c.type = type;
-    memcpy(c.u.raw, payload, len);
+    if (len > 0)
+        memcpy(c.u.raw, payload, len);
     f->n = 0;
     matcher_apply(f->m, &c);
 }
