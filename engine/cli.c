@@ -122,6 +122,13 @@ static int cmd_status(const char *instance)
            atomic_load_explicit(&st->clients_reclaimed, memory_order_relaxed),
            atomic_load_explicit(&st->readers_reclaimed, memory_order_relaxed),
            atomic_load_explicit(&st->rings_corrupt, memory_order_relaxed));
+    uint64_t durable = atomic_load_explicit(&st->durable_seq, memory_order_acquire);
+    uint64_t commands = atomic_load_explicit(&st->commands, memory_order_relaxed);
+    printf("durable    seq %" PRIu64 " (%" PRIu64 " behind); last snapshot at seq %" PRIu64
+           ", matcher paused %.2f ms for it\n",
+           durable, commands > durable ? commands - durable : 0,
+           atomic_load_explicit(&st->snapshot_seq, memory_order_relaxed),
+           (double)atomic_load_explicit(&st->snapshot_pause_ns, memory_order_relaxed) / 1e6);
 
     printf("rings      %u command rings of %u records\n", s->geo.client_max, s->geo.ring_capacity);
     printf("  %-4s  %-8s  %-7s  %-20s  %12s  %12s  %8s\n", "ring", "state", "pid", "client", "head",

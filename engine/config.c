@@ -66,6 +66,7 @@ static const key_def_t keys[] = {
     {"journal", "acks", KEY_ACKS, CFG(durable_acks), 0, 1},
     {"snapshot", "interval_s", KEY_U32, CFG(snapshot_interval_s), 0, 86400 * 7},
     {"snapshot", "keep", KEY_U32, CFG(snapshot_keep), 1, 1000},
+    {"snapshot", "max_pause_ms", KEY_U32, CFG(snapshot_max_pause_ms), 1, 60000},
 };
 enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -92,6 +93,7 @@ void config_defaults(config_t *cfg)
     cfg->durable_acks = 1;
     cfg->snapshot_interval_s = 300;
     cfg->snapshot_keep = 3;
+    cfg->snapshot_max_pause_ms = 50;
 }
 
 static int parse_int(const char *v, int base, int64_t *out)

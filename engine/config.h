@@ -41,6 +41,7 @@ typedef struct config {
     /* [snapshot] */
     uint32_t snapshot_interval_s; /* 0: only on request and at shutdown */
     uint32_t snapshot_keep;       /* snapshots kept; older ones are deleted */
+    uint32_t snapshot_max_pause_ms; /* a longer matcher pause for a snapshot is reported as an error */
 } config_t;
 
 void config_defaults(config_t *cfg);

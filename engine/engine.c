@@ -167,6 +167,7 @@ static int engine_reap_snapshot(engine_t *e, bool block)
         return 0;
     if (p == e->snap_pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         e->last_snapshot_seq = e->snap_seq;
+        atomic_store_explicit(&e->stats->snapshot_seq, e->snap_seq, memory_order_relaxed);
         log_info("snapshot at seq %" PRIu64 " written in %.1f ms (matcher paused %.2f ms for the fork)",
                  e->snap_seq, (double)(clock_mono_ns() - e->snap_started_ns) / 1e6,
                  (double)e->snap_pause_ns / 1e6);
@@ -206,6 +207,11 @@ int engine_snapshot(engine_t *e)
     e->snap_seq = e->commands;
     e->snap_started_ns = t0;
     e->snap_pause_ns = clock_mono_ns() - t0;
+    atomic_store_explicit(&e->stats->snapshot_pause_ns, e->snap_pause_ns, memory_order_relaxed);
+    if (e->snap_pause_ns > (uint64_t)e->cfg.snapshot_max_pause_ms * 1000000u)
+        log_error("snapshot at seq %" PRIu64 ": the matcher paused %.1f ms for the fork, over max_pause_ms = %u "
+                  "(fewer or smaller pools, or transparent huge pages, shorten it)",
+                  e->snap_seq, (double)e->snap_pause_ns / 1e6, e->cfg.snapshot_max_pause_ms);
     return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC UINT64_C(0x4753455352554f42) /* "BOURSESG" read little-endian */
-#define SHM_LAYOUT_VERSION 3u
+#define SHM_LAYOUT_VERSION 4u
 #define SHM_LINE 64u          /* cache line */
 #define SHM_PAIR 128u         /* adjacent-line prefetch pair: keep sides apart by this */
 #define SHM_PAGE 4096u
@@ -111,7 +111,9 @@ typedef struct shm_engine_stats {
      * its client once durable_seq >= S. release store by the engine's
      * journal path, acquire load in client_durable_seq(). */
     _Atomic uint64_t durable_seq;
-    uint8_t pad[SHM_PAGE - 10 * 8];
+    _Atomic uint64_t snapshot_seq;      /* the last snapshot written */
+    _Atomic uint64_t snapshot_pause_ns; /* the matcher's pause for the last one (the fork) */
+    uint8_t pad[SHM_PAGE - 12 * 8];
 } shm_engine_stats_t;
 _Static_assert(sizeof(shm_engine_stats_t) == SHM_PAGE, "engine stats take one page");
 
