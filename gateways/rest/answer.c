@@ -67,7 +67,9 @@ int collect_add(collect_t *c, const rec_t *ev)
         evt_trade_t t;
         memcpy(&t, ev->payload, sizeof(t));
         if (c->order_id != 0 && t.taker_order_id == c->order_id) {
-            c->filled += t.qty;
+            /* engine numbers, but from shared memory: saturate, never overflow */
+            if (__builtin_add_overflow(c->filled, t.qty, &c->filled))
+                c->filled = INT64_MAX;
             c->fills++;
         }
     }
@@ -228,6 +230,15 @@ static const evt_cancelled_t *cancel_of(const collect_t *c, uint64_t order_id, e
     return NULL;
 }
 
+/* What is left of qty after filled, never below zero nor overflowing. */
+static int64_t open_qty(int64_t qty, int64_t filled)
+{
+    int64_t open;
+    if (__builtin_sub_overflow(qty, filled, &open) || open < 0)
+        return 0;
+    return open;
+}
+
 static const char *status_of(int64_t qty_total, int64_t filled, bool cancelled)
 {
     if (filled >= qty_total && qty_total > 0)
@@ -267,7 +278,7 @@ static int answer_new(jw_t *w, const refdata_t *rd, const collect_t *c, uint64_t
     scales_t s = scales_of(rd, a.instrument);
     evt_cancelled_t cb;
     const evt_cancelled_t *cx = cancel_of(c, a.order_id, &cb);
-    int64_t open = cx ? 0 : a.qty - c->filled;
+    int64_t open = cx ? 0 : open_qty(a.qty, c->filled);
     jw_obj(w, "order");
     order_fields(w, &a, &s);
     jw_dec(w, "qty", a.qty, s.qty);
@@ -295,7 +306,7 @@ static int answer_amend(jw_t *w, const refdata_t *rd, const collect_t *c, uint64
     scales_t s = scales_of(rd, p.instrument);
     evt_cancelled_t cb;
     const evt_cancelled_t *cx = cancel_of(c, p.order_id, &cb);
-    int64_t open = cx ? 0 : p.qty - c->filled;
+    int64_t open = cx ? 0 : open_qty(p.qty, c->filled);
     jw_obj(w, "order");
     jw_id(w, "order_id", p.order_id);
     cloid(w, p.client_order_id);
