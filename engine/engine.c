@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "fsutil.h"
 #include "log.h"
+#include "metrics.h"
 #include "snapshot.h"
 #include "registry.h"
 
@@ -36,9 +37,55 @@ static void engine_on_events(void *ctx, const mevt_t *ev, uint32_t n, int last)
         r.flags = last && i + 1 == n ? REC_LAST : 0;
         memcpy(r.payload, ev[i].u.raw, sizeof(r.payload));
         evlog_append(&e->log, &r);
-        e->rejects += ev[i].type == EVT_REJECTED;
+        if (ev[i].type == EVT_REJECTED) {
+            e->rejects++;
+            metric_add(&e->stats->rejects_by_reason[ev[i].u.rejected.reason % ENGINE_STAT_REASONS], 1);
+        } else if (ev[i].type == EVT_TRADE) {
+            metric_add(&e->stats->trades, 1);
+        }
     }
     e->events += n;
+}
+
+/* A cheap clock for the apply-latency histogram: the TSC where there is one
+ * (bounds converted to ticks at start), else the monotonic clock. */
+static inline uint64_t engine_ticks(void)
+{
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    return clock_mono_ns();
+#endif
+}
+
+static void engine_calibrate(engine_t *e)
+{
+    _Static_assert((int)ENGINE_STAT_REASONS >= (int)REJ_REASON_MAX, "a reject counter per reason");
+    static const uint64_t bounds_ns[] = ENGINE_STAT_BOUNDS_NS;
+    _Static_assert(sizeof(bounds_ns) / sizeof(bounds_ns[0]) == ENGINE_STAT_BUCKETS - 1, "one bound a bucket");
+    double ticks_per_ns = 1.0;
+#if defined(__x86_64__)
+    uint64_t n0 = clock_mono_ns(), t0 = engine_ticks();
+    while (clock_mono_ns() - n0 < 5000000)
+        ;
+    ticks_per_ns = (double)(engine_ticks() - t0) / (double)(clock_mono_ns() - n0);
+#endif
+    e->ns_per_tick = 1.0 / ticks_per_ns;
+    for (int i = 0; i < ENGINE_STAT_BUCKETS - 1; i++)
+        e->bucket_ticks[i] = (uint64_t)((double)bounds_ns[i] * ticks_per_ns);
+}
+
+/* Per-command statistics for the exporter: by type, and how long the
+ * command took from sequencing to its events published. */
+static inline void engine_account(engine_t *e, uint16_t type, uint64_t ticks)
+{
+    shm_engine_stats_t *st = e->stats;
+    metric_add(&st->commands_by_type[type < ENGINE_STAT_TYPES ? type : 0], 1);
+    int b = 0;
+    while (b < ENGINE_STAT_BUCKETS - 1 && ticks > e->bucket_ticks[b])
+        b++;
+    metric_add(&st->apply_ns_bucket[b], 1);
+    metric_add(&st->apply_ns_sum, (uint64_t)((double)ticks * e->ns_per_tick));
 }
 
 static int engine_paths(engine_t *e, err_t *err)
@@ -149,6 +196,7 @@ int engine_open(engine_t **out, const config_t *cfg, err_t *err)
         return err_set(err, rc, "event log of the new segment is inconsistent");
     }
     idle_init(&e->idle, cfg->idle, (uint64_t)cfg->idle_sleep_max_us * 1000u);
+    engine_calibrate(e);
     if (cfg->snapshot_interval_s > 0)
         e->next_snapshot_ns = clock_mono_ns() + (uint64_t)cfg->snapshot_interval_s * 1000000000u;
     engine_housekeep(e);
@@ -288,10 +336,12 @@ static void engine_apply(engine_t *e, const rec_t *cmd, uint64_t now)
     memcpy(m->u.raw, cmd->payload, n);
     memset(m->u.raw + n, 0, sizeof(m->u.raw) - n);
     e->cur_ref = cmd->ref;
+    uint64_t t0 = engine_ticks();
     engine_journal(e, m);
     recover_step(e->m, engine_on_events, e, m);
     if (m->type == CMD_SNAPSHOT)
         engine_snapshot(e); /* its state includes this command, which changes nothing */
+    engine_account(e, m->type, engine_ticks() - t0);
 }
 
 /* GTD expiry is a command like any other: when an expiry is due and no client

@@ -61,6 +61,9 @@ typedef struct engine {
     uint64_t snap_seq, snap_started_ns, snap_pause_ns;
     uint64_t last_snapshot_seq;
     uint64_t next_snapshot_ns;        /* CLOCK_MONOTONIC; 0: no periodic snapshots */
+    /* statistics */
+    double ns_per_tick;
+    uint64_t bucket_ticks[ENGINE_STAT_BUCKETS - 1];
 } engine_t;
 
 /* Starts a snapshot of the state as of now (fork: the child writes it while

@@ -15,10 +15,11 @@
 #include <stdint.h>
 
 #define SHM_MAGIC UINT64_C(0x4753455352554f42) /* "BOURSESG" read little-endian */
-#define SHM_LAYOUT_VERSION 4u
+#define SHM_LAYOUT_VERSION 5u
 #define SHM_LINE 64u          /* cache line */
 #define SHM_PAIR 128u         /* adjacent-line prefetch pair: keep sides apart by this */
 #define SHM_PAGE 4096u
+#define SHM_METRICS_PAGE 65536u  /* one per command-ring slot: its owner's metrics (metrics.h) */
 #define SHM_NAME_MAX 32u      /* instance and client names, NUL included */
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free in shared memory");
@@ -96,6 +97,11 @@ enum shm_state {
 
 /* Counters the engine publishes; one writer (the engine loop), relaxed stores.
  * Readers (CLI, exporter) load relaxed: each counter is only ever a snapshot. */
+enum { ENGINE_STAT_TYPES = 32, ENGINE_STAT_REASONS = 64, ENGINE_STAT_BUCKETS = 12 };
+
+/* Upper bounds of the apply-latency buckets, ns (the last bucket is +Inf). */
+#define ENGINE_STAT_BOUNDS_NS {250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1000000, 10000000}
+
 typedef struct shm_engine_stats {
     _Atomic uint64_t heartbeat_ns;     /* CLOCK_REALTIME of the last housekeeping pass */
     _Atomic uint64_t commands;         /* commands sequenced */
@@ -113,7 +119,14 @@ typedef struct shm_engine_stats {
     _Atomic uint64_t durable_seq;
     _Atomic uint64_t snapshot_seq;      /* the last snapshot written */
     _Atomic uint64_t snapshot_pause_ns; /* the matcher's pause for the last one (the fork) */
-    uint8_t pad[SHM_PAGE - 12 * 8];
+    _Atomic uint64_t trades;
+    _Atomic uint64_t commands_by_type[ENGINE_STAT_TYPES];   /* by command type; [0]: other types */
+    _Atomic uint64_t rejects_by_reason[ENGINE_STAT_REASONS];
+    /* Time from a command's sequencing to its last event published, ns:
+     * counts per bucket (not cumulative), the last bucket is +Inf. */
+    _Atomic uint64_t apply_ns_bucket[ENGINE_STAT_BUCKETS];
+    _Atomic uint64_t apply_ns_sum;
+    uint8_t pad[SHM_PAGE - (14 + ENGINE_STAT_TYPES + ENGINE_STAT_REASONS + ENGINE_STAT_BUCKETS) * 8];
 } shm_engine_stats_t;
 _Static_assert(sizeof(shm_engine_stats_t) == SHM_PAGE, "engine stats take one page");
 

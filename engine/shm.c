@@ -86,7 +86,8 @@ int shm_layout(const shm_geometry_t *g, shm_header_t *h, err_t *err)
     h->evlog_off = off;
     off = align_up(off + evlog_bytes(g->evlog_capacity, rec), SHM_PAGE);
     h->stats_off = off;
-    h->stats_size = (1 + (uint64_t)g->client_max) * SHM_PAGE; /* engine page, then one per client */
+    /* The engine's page, then one metrics page per command-ring slot. */
+    h->stats_size = SHM_PAGE + (uint64_t)g->client_max * SHM_METRICS_PAGE;
     off += h->stats_size;
     if (off > SHM_SIZE_MAX)
         return err_set(err, -EINVAL, "segment would be %" PRIu64 " MiB, over the %" PRIu64 " MiB limit",

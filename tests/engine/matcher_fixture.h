@@ -174,7 +174,9 @@ static inline int fx_invariants_hold(fx_t *f)
 }
 
 /* ---- random traffic on BTC-USD: limit orders (some GTD, some with client
- * order ids, mixed STP), cancels and amends of live ones. */
+ * order ids, mixed STP), cancels and amends of live ones, mass cancels and
+ * account queries. At most one command a call (none when the order it picked
+ * is gone): f->ev then holds that command's events, or the previous ones. */
 
 static uint64_t fx_rng = 1;
 
@@ -193,12 +195,15 @@ static inline void fx_random_command(fx_t *f, uint64_t *ids, uint32_t *nids)
     uint64_t r = fx_rnd() % 10;
     f->now += fx_rnd() % 1000000;
     if (fx_rnd() % 64 == 0) {
-        /* Mass cancel and an account query: both walk the account's list. */
-        cmd_query_account_t q = {.account = 1 + (uint32_t)(fx_rnd() % 3), .limit = QUERY_ORDERS_MAX};
-        fx_cmd(f, CMD_QUERY_ACCOUNT, &q, sizeof(q));
+        /* A mass cancel or an account query: both walk the account's list.
+         * One command a call: callers look at the last command's events. */
+        uint32_t account = 1 + (uint32_t)(fx_rnd() % 3);
         if (fx_rnd() & 1) {
-            cmd_mass_cancel_t c = {.account = q.account, .instrument = UINT32_MAX};
+            cmd_mass_cancel_t c = {.account = account, .instrument = UINT32_MAX};
             fx_cmd(f, CMD_MASS_CANCEL, &c, sizeof(c));
+        } else {
+            cmd_query_account_t q = {.account = account, .limit = QUERY_ORDERS_MAX};
+            fx_cmd(f, CMD_QUERY_ACCOUNT, &q, sizeof(q));
         }
         return;
     }
