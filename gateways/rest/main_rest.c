@@ -104,8 +104,8 @@ static int keys_create(const rest_config_t *cfg, int argc, char **argv)
     }
     keystore_secret_hex(secret, hex);
     printf("BOURSE_KEY=%s\nBOURSE_SECRET=%s\n", id, hex);
-    fprintf(stderr, "created a %s key for account %llu; the secret is shown this once\n", auth_role_name(role),
-            account);
+    fprintf(stderr, "created key %s (role %s, account %llu); its secret is shown this once\n", id,
+            auth_role_name(role), account);
     explicit_bzero(secret, sizeof(secret));
     explicit_bzero(hex, sizeof(hex));
     return 0;

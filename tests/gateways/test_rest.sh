@@ -495,7 +495,8 @@ for _ in $(seq 100); do grep -q "lapped" "$TMP/rest2.log" && break; sleep 0.05; 
 grep -q "lapped this gateway" "$TMP/rest2.log" && ok lapped_reader_resyncs || fail lapped_reader_resyncs "$(tail -2 "$TMP/rest2.log")"
 sleep 1.2 # the address bucket refills
 wait_ready "$URL2" && ok gateway_ready_after_lap || fail gateway_ready_after_lap "$(curl -s "$URL2/readyz")"
-kill -TERM "$rest2_pid"; wait "$rest2_pid"; rest2_pid=
+kill -TERM "$rest2_pid"; wait "$rest2_pid"; rc=$?; rest2_pid=
+[ $rc -eq 0 ] && ok second_gateway_stops_cleanly || fail second_gateway_stops_cleanly "exit $rc: $(tail -3 "$TMP/rest2.log")"
 
 # --- a stopped engine: 504 within the timeout, then 503 once its ring is full
 kill -STOP "$engine_pid"
@@ -554,4 +555,10 @@ expect orders_work_after_reattach 201 '"status":"new"'
 kill -TERM "$rest_pid"; wait "$rest_pid"; rc=$?; rest_pid=
 [ $rc -eq 0 ] && ok sigterm_stops_gateway_cleanly || fail sigterm_stops_gateway_cleanly "exit $rc"
 kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
+# sanitizer builds: a report in a gateway's log fails the test even if it lived on
+if grep -l -e "runtime error" -e "AddressSanitizer" -e "LeakSanitizer" "$TMP"/rest*.log >/dev/null 2>&1; then
+    fail no_sanitizer_reports "$(grep -h -A3 -e "runtime error" -e "Sanitizer" "$TMP"/rest*.log | head -20)"
+else
+    ok no_sanitizer_reports
+fi
 [ "$failures" -eq 0 ]
