@@ -461,7 +461,7 @@ fi
 
 # --- rate limits: a second gateway with tiny buckets on the same engine
 rest_ini "$TMP/rest2.ini" "key_rate_per_s = 1" "key_burst = 3" "addr_rate_per_s = 1" "addr_burst = 12" \
-    "access_log = $TMP/access2.log"
+    "access_log = $TMP/access2.log" "max_connections = 6" "idle_timeout_ms = 1000"
 start_rest "$TMP/rest2.ini" "$TMP/rest2.log"
 rest2_pid=$started_pid PORT2=$started_port
 URL2=http://127.0.0.1:$PORT2
@@ -486,6 +486,16 @@ for _ in $(seq 30); do
 done
 expect address_rate_limit_gives_429 429 '"code":"rate-limited"' 'from this address'
 header_has "Retry-After: [1-9]" && ok address_429_has_retry_after || fail address_429_has_retry_after "$(cat "$TMP/hdr")"
+
+# --- the connection limit, and idle keep-alive connections closing
+for fd in 10 11 12 13 14 15; do eval "exec $fd<>/dev/tcp/127.0.0.1/$PORT2"; done
+sleep 0.2
+code=$(curl -s -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code}' "$URL2/healthz")
+expect connection_over_the_limit_gets_503 503 '"code":"too-many-connections"'
+sleep 1.5 # the six idle connections time out (still open on this side)
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$URL2/healthz")
+expect idle_connections_are_closed_after_idle_timeout 200 '"status":"ok"'
+for fd in 10 11 12 13 14 15; do eval "exec $fd<&-"; done
 
 # --- a lapped reader: the second gateway is stopped while the log wraps
 kill -STOP "$rest2_pid"
