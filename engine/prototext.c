@@ -168,6 +168,19 @@ static const char *const reason_names[REJ_REASON_MAX] = {
     "bad-fee", "not-halted", "already-halted", "amend-no-change", "bad-asset", "bad-limit",
 };
 
+const char *prototext_command_name(uint16_t type)
+{
+    for (unsigned i = 0; i < N(commands); i++)
+        if (commands[i].type == type)
+            return commands[i].name;
+    return type == CMD_TIMER ? "timer" : NULL;
+}
+
+const char *prototext_reason_name(uint16_t reason)
+{
+    return reason < REJ_REASON_MAX ? reason_names[reason] : NULL;
+}
+
 const char *prototext_command_names(void)
 {
     return "echo new-order cancel amend mass-cancel add-asset add-instrument halt resume add-account "

@@ -24,4 +24,9 @@ int prototext_event_json(const rec_t *ev, char *buf, size_t n);
 /* The command names, space-separated, for usage texts. */
 const char *prototext_command_names(void);
 
+/* The name of a command type ("new-order") or reject reason ("price-off-tick"),
+ * or NULL when there is none. Stable: gateways and the exporter show them. */
+const char *prototext_command_name(uint16_t type);
+const char *prototext_reason_name(uint16_t reason);
+
 #endif
