@@ -171,10 +171,13 @@ static void after_write(server_t *s, conn_t *c, uint64_t now)
             set_deadline(c, DL_WRITE, now + s->cfg.read_timeout_ms * NS_PER_MS);
     } else {
         set_interest(s, c, EPOLLIN);
-        if (c->in_len == 0)
+        if (c->in_len == 0) {
             set_deadline(c, DL_IDLE, now + s->cfg.idle_timeout_ms * NS_PER_MS);
-        else if (c->dl == DL_WRITE)
-            c->dl = DL_NONE; /* parse() starts the read deadline */
+        } else {
+            if (c->dl == DL_WRITE)
+                c->dl = DL_NONE; /* parse() starts the read deadline */
+            enqueue(s, c); /* requests that waited for the answers to drain */
+        }
     }
 }
 
