@@ -79,6 +79,7 @@ static void run(matcher_t *m, flow_t *f, sink_t *s, uint64_t n, double ns_per_ti
                 matcher_prefetch(m, chunk[i + 2].type, chunk[i + 2].u.raw, 2);
             if (i + 1 < k)
                 matcher_prefetch(m, chunk[i + 1].type, chunk[i + 1].u.raw, 1);
+            matcher_prefetch(m, chunk[i].type, chunk[i].u.raw, 0);
             matcher_apply(m, &chunk[i]);
             uint64_t b = __rdtsc();
             busy_ticks += b - a;

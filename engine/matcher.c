@@ -813,9 +813,25 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
         __builtin_prefetch(slot, 0);
         return;
     }
-    /* Near: the slot came in at distance 2; its order is the next line. */
-    if (slot->idx1 != 0 && slot->idx1 - 1 < m->cfg.max_orders)
-        __builtin_prefetch(&m->orders[slot->idx1 - 1], 1);
+    /* The slot came in at distance 2; its order is the next line. */
+    if (slot->idx1 == 0 || slot->idx1 - 1 >= m->cfg.max_orders)
+        return;
+    const order_t *o = &m->orders[slot->idx1 - 1];
+    if (distance == 1) {
+        __builtin_prefetch(o, 1);
+        return;
+    }
+    /* Distance 0, the order line came in at 1: what its removal touches. A
+     * probe of a slot that another order took since is harmless. */
+    if (o->id != id || o->instrument >= m->cfg.max_instruments || o->side > SIDE_SELL)
+        return;
+    prefetch_neighbours(m, o);
+    const book_side_t *bs = &m->inst[o->instrument].side[o->side];
+    if (bs->n > 0) {
+        int64_t d = book_key(o->side, bs->lv[bs->n - 1].price) - book_key(o->side, o->price);
+        if (d >= 0 && (uint64_t)d < bs->n)
+            __builtin_prefetch(&bs->lv[bs->n - 1 - (uint64_t)d], 1);
+    }
 }
 
 uint64_t matcher_next_expiry(const matcher_t *m)
