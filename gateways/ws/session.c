@@ -539,6 +539,7 @@ static void priv_send(ws_t *w, uint32_t account, ws_chan_t ch, const char *type,
             continue;
         /* per-client seq: the message is built for each (few clients share an account) */
         priv_head(&w->jb, type, ch, ++s->priv_seq[ch - CH_ORDERS], ev);
+        jb_u64s(&w->jb, "account", account);
         body(w, ev, arg);
         jb_obj_end(&w->jb);
         send_jb(w, s->id);

@@ -252,8 +252,10 @@ int ws_http_parse(const char *buf, size_t n, size_t limit, ws_http_req_t *req)
     const char *q = memchr(buf + t, '?', i - t);
     req->path_len = q ? (uint32_t)(q - (buf + t)) : (uint32_t)(i - t);
     i++;
-    if (end - i < 10 || memcmp(buf + i, "HTTP/1.", 7) != 0)
+    if (end - i < 10 || memcmp(buf + i, "HTTP/", 5) != 0)
         return -400;
+    if (memcmp(buf + i + 5, "1.", 2) != 0)
+        return -505;
     if ((buf[i + 7] != '1' && buf[i + 7] != '0') || buf[i + 8] != '\r' || buf[i + 9] != '\n')
         return -505;
     i += 10;
