@@ -8,6 +8,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "clock.h"
 #include "err.h"
 #include "log.h"
+#include "shm.h"
 
 enum {
     LINK_SLOTS_MAX = 65535,
@@ -262,6 +264,13 @@ bool link_attached(const link_t *l)
 uint32_t link_inflight(const link_t *l)
 {
     return l->nactive;
+}
+
+uint64_t link_heartbeat_ns(const link_t *l)
+{
+    if (l->c == NULL)
+        return 0;
+    return atomic_load_explicit(&shm_engine_stats(l->c->shm)->heartbeat_ns, memory_order_relaxed);
 }
 
 uint64_t link_attach_wait_ns(const link_t *l, uint64_t now_ns)

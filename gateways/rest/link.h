@@ -59,6 +59,10 @@ int link_poll(link_t *l, uint64_t now_ns);
 bool link_attached(const link_t *l);
 /* Commands awaiting their answer. */
 uint32_t link_inflight(const link_t *l);
+/* The engine's last heartbeat (CLOCK_REALTIME ns, from its stats page), 0
+ * when detached. An engine that is alive but stuck (SIGSTOP, a long stall)
+ * keeps its process but stops beating. */
+uint64_t link_heartbeat_ns(const link_t *l);
 /* Nanoseconds until the next attach attempt when detached (0 when attached). */
 uint64_t link_attach_wait_ns(const link_t *l, uint64_t now_ns);
 void link_get_stats(const link_t *l, link_stats_t *out);

@@ -672,6 +672,16 @@ int rest_run(rest_t *r, const atomic_bool *stop)
     return 0;
 }
 
+const struct rest_metrics *rest_get_metrics(const rest_t *r)
+{
+    return &r->metrics;
+}
+
+const char *rest_route_name(unsigned i)
+{
+    return i < rest_nroutes ? rest_routes[i].name : NULL;
+}
+
 void rest_close(rest_t *r)
 {
     if (r == NULL)

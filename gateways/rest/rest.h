@@ -24,6 +24,15 @@ int rest_run(rest_t *r, const atomic_bool *stop);
 
 void rest_close(rest_t *r);
 
+/* The gateway's counters (metrics.h: per-route requests and latency
+ * histograms, refusals by reason) for an exporter; the loop's thread updates
+ * them, so read them from that thread or accept torn snapshots. */
+const struct rest_metrics *rest_get_metrics(const rest_t *r);
+
+/* The name of route i ("orders.place"), the index of rest_metrics.route[];
+ * NULL past the last route. */
+const char *rest_route_name(unsigned i);
+
 /* Takes the key store's lock file (<keystore>.lock), shared by the gateway
  * and `bourse-rest keys`, so that two writers never lose each other's keys.
  * Returns the lock's descriptor (release with rest_keystore_unlock) or a

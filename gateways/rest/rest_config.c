@@ -13,7 +13,6 @@
 
 #include <ini.h>
 
-#include "auth.h"
 #include "ratelimit.h"
 #include "shm.h"
 
@@ -53,6 +52,7 @@ static const key_def_t keys[] = {
     {"ratelimit_keys", KEY_U32, CFG(ratelimit_keys), 16, RL_CAPACITY_MAX},
     {"trade_cache", KEY_U32, CFG(trade_cache), 16, 1 << 24},
     {"max_inflight", KEY_U32, CFG(max_inflight), 1, 65535},
+    {"ready_heartbeat_ms", KEY_U32, CFG(ready_heartbeat_ms), 100, 600000},
     {"idle", KEY_IDLE, CFG(idle), 0, 0},
     {"idle_sleep_max_us", KEY_U32, CFG(idle_sleep_max_us), 1, 1000000},
 };
@@ -83,6 +83,7 @@ void rest_config_defaults(rest_config_t *cfg)
     cfg->ratelimit_keys = 4096;
     cfg->trade_cache = 65536;
     cfg->max_inflight = 4096;
+    cfg->ready_heartbeat_ms = 2000;
     cfg->idle = IDLE_BACKOFF;
     cfg->idle_sleep_max_us = 1000;
 }

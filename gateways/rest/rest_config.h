@@ -37,6 +37,7 @@ typedef struct rest_config {
     uint32_t ratelimit_keys;         /* buckets tracked at once, per table */
     uint32_t trade_cache;            /* recent trades kept for /trades and /fills */
     uint32_t max_inflight;           /* commands awaiting the engine at once */
+    uint32_t ready_heartbeat_ms;     /* /readyz fails when the engine's heartbeat is older */
     idle_kind_t idle;                /* the poll loop when there is nothing to do */
     uint32_t idle_sleep_max_us;      /* longest backoff sleep */
 } rest_config_t;

@@ -63,10 +63,16 @@ static void healthz(rest_t *r, call_t *c, const http_request_t *req, const char 
     rest_reply(r, c, 200);
 }
 
+/* Ready: attached, reference data loaded, and the engine's heartbeat fresh
+ * (an engine that is alive but stuck is not ready; requests still go to it
+ * and time out with 504). */
 static void readyz(rest_t *r, call_t *c, const http_request_t *req, const char *p, size_t n)
 {
     (void)req, (void)p, (void)n;
-    bool ready = rest_ready(r);
+    uint64_t beat = link_heartbeat_ns(r->link), now = clock_realtime_ns();
+    uint64_t age_ms = beat && now > beat ? (now - beat) / 1000000 : 0;
+    bool fresh = beat != 0 && age_ms <= r->cfg.ready_heartbeat_ms;
+    bool ready = rest_ready(r) && fresh;
     jw_t *w = &r->jw;
     jw_reset(w);
     jw_obj(w, NULL);
@@ -74,8 +80,14 @@ static void readyz(rest_t *r, call_t *c, const http_request_t *req, const char *
     jw_str(w, "instance", r->cfg.instance);
     jw_str(w, "engine", link_attached(r->link) ? "attached" : "detached");
     jw_bool(w, "refdata", r->rd_loaded);
+    if (beat != 0)
+        jw_u64(w, "heartbeat_age_ms", age_ms);
     if (!link_attached(r->link))
         jw_str(w, "reason", r->detach_why[0] ? r->detach_why : "not attached yet");
+    else if (!fresh)
+        jw_str(w, "reason", "the engine's heartbeat is stale: stopped or stuck");
+    else if (!r->rd_loaded)
+        jw_str(w, "reason", "loading reference data");
     jw_u64(w, "inflight", link_inflight(r->link));
     jw_obj_end(w);
     rest_reply(r, c, ready ? 200 : 503);

@@ -541,6 +541,10 @@ else
     fail full_command_ring_gives_503 "503 x$busy, 504 x$waited: $(sort "$TMP/burst.codes" | uniq -c | tr '\n' ' ') $(cat "$TMP/burst.1")"
 fi
 healthy with_engine_stopped
+wait_ready "$URL" 503
+c=$(curl -s -o "$TMP/body" -w '%{http_code}' "$URL/readyz")
+[ "$c" = 503 ] && grep -q '"reason":"the engine.s heartbeat is stale' "$TMP/body" \
+    && ok readyz_false_while_engine_is_stuck || fail readyz_false_while_engine_is_stuck "$c $(cat "$TMP/body")"
 kill -CONT "$engine_pid"
 wait_ready "$URL" || fail ready_after_engine_continues "$(curl -s "$URL/readyz")"
 call T1 GET /v1/orders/by-client-id/505
