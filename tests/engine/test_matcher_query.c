@@ -239,7 +239,8 @@ static int view_matches(view_t *v, fx_t *f)
             return 0;
         qsort(v->lv[side], v->n[side], sizeof(matcher_level_t), side == SIDE_BUY ? level_cmp_desc : level_cmp_asc);
         for (int i = 0; i < n; i++)
-            if (memcmp(&want[i], &v->lv[side][i], sizeof(want[i])) != 0)
+            if (want[i].price != v->lv[side][i].price || want[i].qty != v->lv[side][i].qty ||
+                want[i].orders != v->lv[side][i].orders)
                 return 0;
     }
     return 1;
