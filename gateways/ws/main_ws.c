@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "log.h"
 #include "version.h"
@@ -88,6 +89,16 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    /* a descriptor a client: the usual soft limit of 1024 would cap max_connections */
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg.max_connections + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+            log_warn("open files limited to %llu: fewer than max_connections = %u clients can connect",
+                     (unsigned long long)rl.rlim_cur, cfg.max_connections);
+    }
 
     ws_t *w;
     if (ws_open(&w, &cfg, &err) < 0) {

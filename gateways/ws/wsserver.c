@@ -5,7 +5,7 @@
  * buffer's start is at `base`), so a partial send() tells how many frames
  * are still pending and which frame is in flight. Sockets are edge-triggered
  * for both directions: no epoll_ctl() per write. */
-#include "wsserver.h"
+#include "wsserver_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,78 +23,6 @@
 #include "clock.h"
 #include "log.h"
 
-enum {
-    EVENTS_MAX = 256,
-    HTTP_HEAD_MAX = 8192,
-    READ_CHUNK = 65536,
-    READ_PASS_MAX = 256 * 1024,   /* bytes read from one socket per pass: the others get their turn */
-    RING_SLACK = 16,              /* control frames beyond queue_max_messages */
-    CLOSE_SLACK = 2 + WS_CONTROL_MAX,
-    TICK_MS = 50,
-};
-static const uint64_t NS_PER_MS = 1000000;
-
-typedef enum conn_state {
-    C_FREE = 0,
-    C_HTTP,          /* reading the request head */
-    C_HTTP_DONE,     /* answer queued; close once written */
-    C_OPEN,
-    C_CLOSING,       /* our close frame is queued; waiting for it to go and the client's */
-} conn_state_t;
-
-typedef struct conn {
-    int fd;
-    uint32_t gen;
-    uint8_t state;
-    bool dirty;              /* in the flush list */
-    bool again;              /* in the read-again list */
-    bool close_rcvd, close_out, wr_shut;
-    bool notify;             /* on_close owed (was opened) */
-    bool listed;             /* in the closed list: on_close not delivered yet */
-    bool broken;             /* a protocol error: input is discarded from here */
-    uint16_t close_code;
-    char close_why[96];
-    /* input */
-    uint8_t *in;
-    uint32_t in_len, in_cap;
-    uint8_t *msg;            /* a fragmented message being reassembled */
-    uint32_t msg_len, msg_cap;
-    bool in_msg;
-    /* output */
-    uint8_t *out;
-    size_t head, len, cap;
-    uint64_t base;           /* absolute position of out[0] */
-    uint64_t *ends;          /* ring of frame ends, absolute */
-    uint32_t ends_head, ends_n, ends_cap;
-    uint64_t done_end;       /* end of the last frame fully sent */
-    /* timers */
-    uint64_t last_rx_ns, next_ping_ns, deadline_ns;
-    struct sockaddr_storage peer;
-} conn_t;
-
-struct wss {
-    wss_config_t cfg;
-    wss_ops_t ops;
-    void *ctx;
-    int lfd, epfd;
-    uint16_t port;
-    conn_t *conns;
-    uint32_t *free_idx, nfree;
-    uint32_t *dirty, ndirty;
-    uint32_t *again, nagain;
-    uint32_t *closed, nclosed;   /* on_close owed, in order */
-    uint32_t nconns;
-    uint32_t ring_max;
-    uint64_t next_tick_ns;
-    wss_stats_t st;
-    uint8_t rbuf[READ_CHUNK];
-};
-
-static inline wsc_t conn_id(const wss_t *s, const conn_t *c)
-{
-    return (uint64_t)c->gen << 32 | (uint32_t)(c - s->conns);
-}
-
 static conn_t *conn_of(const wss_t *s, wsc_t id)
 {
     uint32_t i = WSC_INDEX(id);
@@ -106,7 +34,7 @@ static conn_t *conn_of(const wss_t *s, wsc_t id)
 
 /* ---------------------------------------------------------------- lifecycle */
 
-static void conn_free(wss_t *s, conn_t *c)
+void wss_conn_free(wss_t *s, conn_t *c)
 {
     if (c->fd >= 0)
         close(c->fd); /* also leaves the epoll set */
@@ -145,11 +73,11 @@ static void owe_close(wss_t *s, conn_t *c, uint16_t code, const char *why)
 
 /* Ends the connection now: the socket closes; the slot goes once its
  * on_close was delivered. */
-static void conn_drop(wss_t *s, conn_t *c, uint16_t code, const char *why)
+void wss_conn_drop(wss_t *s, conn_t *c, uint16_t code, const char *why)
 {
     owe_close(s, c, code, why);
     if (!c->listed) {
-        conn_free(s, c);
+        wss_conn_free(s, c);
         return;
     }
     if (c->fd >= 0) {
@@ -191,7 +119,7 @@ static int ring_push(wss_t *s, conn_t *c, uint64_t end)
     return 0;
 }
 
-static bool reserve_out(conn_t *c, size_t n, size_t limit)
+bool wss_reserve_out(conn_t *c, size_t n, size_t limit)
 {
     if (c->len + n <= c->cap)
         return true;
@@ -218,7 +146,7 @@ static bool reserve_out(conn_t *c, size_t n, size_t limit)
     return true;
 }
 
-static void mark_dirty(wss_t *s, conn_t *c)
+void wss_mark_dirty(wss_t *s, conn_t *c)
 {
     if (!c->dirty) {
         c->dirty = true;
@@ -228,20 +156,20 @@ static void mark_dirty(wss_t *s, conn_t *c)
 
 /* Appends a frame. control: a ping, pong or close, allowed past the data
  * bounds (into the slack), so that a full queue can still say goodbye. */
-static int enqueue(wss_t *s, conn_t *c, const uint8_t *p, size_t n, bool control)
+int wss_enqueue(wss_t *s, conn_t *c, const uint8_t *p, size_t n, bool control)
 {
     size_t pending = c->len - c->head;
     size_t limit = (size_t)s->cfg.queue_max_bytes + (control ? 4 * CLOSE_SLACK : 0);
     if (!control && (ring_pending(c) >= s->cfg.queue_max_messages || pending + n > s->cfg.queue_max_bytes))
         return -ENOBUFS;
-    if (pending + n > limit || !reserve_out(c, n, limit + (size_t)4 * CLOSE_SLACK))
+    if (pending + n > limit || !wss_reserve_out(c, n, limit + (size_t)4 * CLOSE_SLACK))
         return -ENOBUFS;
     if (ring_push(s, c, c->base + c->len + n) < 0)
         return -ENOBUFS;
     memcpy(c->out + c->len, p, n);
     c->len += n;
     s->st.frames_out++;
-    mark_dirty(s, c);
+    wss_mark_dirty(s, c);
     return 0;
 }
 
@@ -254,8 +182,8 @@ static void start_close(wss_t *s, conn_t *c, uint16_t code, const char *reason)
     size_t n = ws_close_frame(f, code, reason);
     c->state = C_CLOSING;
     c->deadline_ns = clock_mono_ns() + s->cfg.close_timeout_ms * NS_PER_MS;
-    if (enqueue(s, c, f, n, true) < 0) {
-        conn_drop(s, c, code, reason);
+    if (wss_enqueue(s, c, f, n, true) < 0) {
+        wss_conn_drop(s, c, code, reason);
         return;
     }
     c->close_out = true;
@@ -288,7 +216,7 @@ int wss_send(wss_t *s, wsc_t id, const uint8_t *frame, size_t len)
     conn_t *c = conn_of(s, id);
     if (c == NULL || c->state != C_OPEN)
         return -ENOENT;
-    if (enqueue(s, c, frame, len, false) == 0)
+    if (wss_enqueue(s, c, frame, len, false) == 0)
         return 0;
     overflow(s, c);
     return -ENOBUFS;
@@ -311,7 +239,7 @@ static bool conn_write(wss_t *s, conn_t *c)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
-            conn_drop(s, c, 1006, "send failed");
+            wss_conn_drop(s, c, 1006, "send failed");
             return false;
         }
         c->head += (size_t)n;
@@ -327,14 +255,14 @@ static bool conn_write(wss_t *s, conn_t *c)
         c->base += c->len;
         c->head = c->len = 0;
         if (c->state == C_HTTP_DONE) {
-            conn_free(s, c);
+            wss_conn_free(s, c);
             return false;
         }
         if (c->state == C_CLOSING && c->close_out && !c->wr_shut) {
             /* our close frame is out: the client answers and the socket ends */
             c->wr_shut = true;
             if (c->close_rcvd) {
-                conn_drop(s, c, c->close_code, c->close_why);
+                wss_conn_drop(s, c, c->close_code, c->close_why);
                 return false;
             }
             shutdown(c->fd, SHUT_WR);
@@ -364,120 +292,6 @@ void wss_close_conn(wss_t *s, wsc_t id, uint16_t code, const char *reason)
     }
 }
 
-/* ---------------------------------------------------------------- HTTP */
-
-static void http_answer(wss_t *s, conn_t *c, int status, const char *ctype, const void *body, size_t blen,
-                        const char *extra)
-{
-    const char *text = status == 200   ? "OK"
-                       : status == 400 ? "Bad Request"
-                       : status == 404 ? "Not Found"
-                       : status == 405 ? "Method Not Allowed"
-                       : status == 426 ? "Upgrade Required"
-                       : status == 431 ? "Request Header Fields Too Large"
-                       : status == 503 ? "Service Unavailable"
-                       : status == 505 ? "HTTP Version Not Supported"
-                                       : "Error";
-    char h[512];
-    int n = snprintf(h, sizeof(h),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-cache\r\n"
-                     "Connection: close\r\n%s\r\n",
-                     status, text, ctype, blen, extra ? extra : "");
-    c->state = C_HTTP_DONE;
-    c->deadline_ns = clock_mono_ns() + s->cfg.close_timeout_ms * NS_PER_MS;
-    size_t limit = (size_t)n + blen + 64;
-    if (!reserve_out(c, (size_t)n + blen, limit)) {
-        conn_free(s, c);
-        return;
-    }
-    memcpy(c->out + c->len, h, (size_t)n);
-    c->len += (size_t)n;
-    if (blen)
-        memcpy(c->out + c->len, body, blen);
-    c->len += blen;
-    mark_dirty(s, c);
-}
-
-static void http_error(wss_t *s, conn_t *c, int status, const char *code, const char *message, const char *extra)
-{
-    char b[256];
-    int n = snprintf(b, sizeof(b), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
-    http_answer(s, c, status, "application/json", b, (size_t)n, extra);
-}
-
-static bool path_is(const ws_http_req_t *r, const char *p)
-{
-    return r->path_len == strlen(p) && memcmp(r->target.p, p, r->path_len) == 0;
-}
-
-static void upgrade(wss_t *s, conn_t *c, const ws_http_req_t *req)
-{
-    if (!req->version_13) {
-        http_error(s, c, 426, "bad-version", "Sec-WebSocket-Version must be 13", "Sec-WebSocket-Version: 13\r\n");
-        return;
-    }
-    char accept[WS_ACCEPT_LEN + 1];
-    if (!req->connection_upgrade || req->key.len != WS_KEY_LEN ||
-        ws_accept_key(req->key.p, req->key.len, accept) < 0) {
-        http_error(s, c, 400, "bad-upgrade", "a WebSocket upgrade needs Connection: Upgrade and a Sec-WebSocket-Key",
-                   NULL);
-        return;
-    }
-    char h[256];
-    int n = snprintf(h, sizeof(h),
-                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %s\r\n\r\n",
-                     accept);
-    c->state = C_OPEN;
-    c->notify = true;
-    uint64_t now = clock_mono_ns();
-    c->last_rx_ns = now;
-    c->next_ping_ns = now + s->cfg.ping_interval_ms * NS_PER_MS;
-    c->deadline_ns = 0;
-    if (enqueue(s, c, (const uint8_t *)h, (size_t)n, true) < 0) {
-        conn_drop(s, c, WS_CLOSE_INTERNAL, "out of memory");
-        return;
-    }
-    s->st.upgrades++;
-    s->ops.on_open(s->ctx, conn_id(s, c), req, &c->peer);
-}
-
-static void http_request(wss_t *s, conn_t *c)
-{
-    ws_http_req_t req;
-    int n = ws_http_parse((const char *)c->in, c->in_len, HTTP_HEAD_MAX, &req);
-    if (n == 0)
-        return;
-    s->st.http_requests++;
-    if (n < 0) {
-        http_error(s, c, -n, n == -431 ? "headers-too-large" : n == -505 ? "http-version" : "bad-request",
-                   "malformed HTTP request", NULL);
-        return;
-    }
-    /* anything after the head belongs to the WebSocket stream */
-    memmove(c->in, c->in + n, c->in_len - (uint32_t)n);
-    c->in_len -= (uint32_t)n;
-    bool get = req.method.len == 3 && memcmp(req.method.p, "GET", 3) == 0;
-    if (!get) {
-        http_error(s, c, 405, "method-not-allowed", "only GET is served here", "Allow: GET\r\n");
-    } else if (req.upgrade_websocket) {
-        if (path_is(&req, "/ws") || path_is(&req, "/"))
-            upgrade(s, c, &req);
-        else
-            http_error(s, c, 404, "not-found", "WebSocket connections go to /ws", NULL);
-    } else if (path_is(&req, "/") || path_is(&req, "/index.html")) {
-        http_answer(s, c, 200, "text/html; charset=utf-8", s->cfg.page, s->cfg.page_len, NULL);
-    } else if (path_is(&req, "/healthz")) {
-        bool ready = s->ops.ready(s->ctx);
-        char b[128];
-        int bn = snprintf(b, sizeof(b), "{\"ok\":true,\"ready\":%s,\"connections\":%u}", ready ? "true" : "false",
-                          s->nconns);
-        http_answer(s, c, ready ? 200 : 503, "application/json", b, (size_t)bn, NULL);
-    } else {
-        http_error(s, c, 404, "not-found", "no such path: the page is /, the WebSocket /ws", NULL);
-    }
-}
-
 /* ---------------------------------------------------------------- frames in */
 
 static void protocol_close(wss_t *s, conn_t *c, uint16_t code, const char *why)
@@ -487,7 +301,7 @@ static void protocol_close(wss_t *s, conn_t *c, uint16_t code, const char *why)
     if (c->state == C_OPEN)
         start_close(s, c, code, why);
     else
-        conn_drop(s, c, code, why);
+        wss_conn_drop(s, c, code, why);
 }
 
 /* Handles the frames complete in c->in. Returns false when c was dropped. */
@@ -514,7 +328,7 @@ static bool frames_in(wss_t *s, conn_t *c)
             uint8_t pong[2 + WS_CONTROL_MAX];
             size_t hl = ws_frame_header(pong, WS_OP_PONG, f.len);
             memcpy(pong + hl, p, (size_t)f.len);
-            if (enqueue(s, c, pong, hl + (size_t)f.len, true) < 0)
+            if (wss_enqueue(s, c, pong, hl + (size_t)f.len, true) < 0)
                 overflow(s, c);
             break;
         }
@@ -530,7 +344,7 @@ static bool frames_in(wss_t *s, conn_t *c)
                             ok ? "" : "bad close frame");
                 c->close_rcvd = true;
             } else if (c->wr_shut) {
-                conn_drop(s, c, c->close_code, c->close_why);
+                wss_conn_drop(s, c, c->close_code, c->close_why);
                 return false;
             }
             break;
@@ -612,7 +426,7 @@ static void conn_read(wss_t *s, conn_t *c)
         if (c->in_cap < want) {
             uint8_t *p = realloc(c->in, want);
             if (p == NULL) {
-                conn_drop(s, c, WS_CLOSE_INTERNAL, "out of memory");
+                wss_conn_drop(s, c, WS_CLOSE_INTERNAL, "out of memory");
                 return;
             }
             c->in = p;
@@ -636,21 +450,21 @@ static void conn_read(wss_t *s, conn_t *c)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                conn_drop(s, c, 1006, "read failed");
+                wss_conn_drop(s, c, 1006, "read failed");
             return;
         }
         if (n == 0) {
             if (c->state == C_HTTP || c->state == C_HTTP_DONE)
-                conn_free(s, c);
+                wss_conn_free(s, c);
             else
-                conn_drop(s, c, 1006, "connection closed");
+                wss_conn_drop(s, c, 1006, "connection closed");
             return;
         }
         got += (size_t)n;
         c->in_len += (uint32_t)n;
         c->last_rx_ns = clock_mono_ns();
         if (c->state == C_HTTP) {
-            http_request(s, c);
+            wss_http_request(s, c);
             if (c->state == C_HTTP)
                 continue;
             if (c->state == C_HTTP_DONE) {
@@ -678,7 +492,7 @@ static void timers(wss_t *s, uint64_t now)
         case C_HTTP:
         case C_HTTP_DONE:
             if (now >= c->deadline_ns)
-                conn_free(s, c);
+                wss_conn_free(s, c);
             break;
         case C_OPEN:
             if (now - c->last_rx_ns >= s->cfg.idle_timeout_ms * NS_PER_MS) {
@@ -686,13 +500,13 @@ static void timers(wss_t *s, uint64_t now)
                 start_close(s, c, WS_CLOSE_IDLE, "idle timeout: nothing received");
             } else if (now >= c->next_ping_ns) {
                 c->next_ping_ns = now + s->cfg.ping_interval_ms * NS_PER_MS;
-                if (enqueue(s, c, ping, sizeof(ping), true) < 0)
+                if (wss_enqueue(s, c, ping, sizeof(ping), true) < 0)
                     overflow(s, c);
             }
             break;
         case C_CLOSING:
             if (c->fd >= 0 && c->deadline_ns != 0 && now >= c->deadline_ns)
-                conn_drop(s, c, c->close_code, c->close_why);
+                wss_conn_drop(s, c, c->close_code, c->close_why);
             break;
         default:
             break;
@@ -734,7 +548,7 @@ static void accept_all(wss_t *s)
         s->st.accepted++;
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u32 = idx};
         if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            conn_free(s, c);
+            wss_conn_free(s, c);
             continue;
         }
     }
@@ -748,7 +562,7 @@ static void deliver_closes(wss_t *s)
         c->listed = false;
         s->ops.on_close(s->ctx, conn_id(s, c), c->close_code, c->close_why);
         if (c->fd < 0)
-            conn_free(s, c);
+            wss_conn_free(s, c);
     }
     s->nclosed = 0;
 }

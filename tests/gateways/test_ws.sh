@@ -69,7 +69,7 @@ ws_ini() {
     local defaults=("instance = $INST" "port = 0" "keystore = $TMP/keys" "master_key = $TMP/master" "idle = backoff"
                     "idle_sleep_max_us = 500" "queue_max_messages = 500" "sndbuf_bytes = 16384"
                     "max_message_bytes = 4096" "max_subscriptions = 6" "msg_rate_per_s = 50" "msg_burst = 60"
-                    "ping_interval_ms = 400" "idle_timeout_ms = 1500" "close_timeout_ms = 10000")
+                    "ping_interval_ms = 1000" "idle_timeout_ms = 4000" "close_timeout_ms = 10000")
     {
         echo "[ws]"
         for d in "${defaults[@]}"; do
@@ -211,7 +211,7 @@ case $code in *400*) ok garbage_request_is_400 ;; *) fail garbage_request_is_400
 # --- a conflating gateway beside it, and bourse-rest for its depth endpoint
 ws_ini "$TMP/wsc.ini" "conflation = true" "conflation_interval_ms = 50" "queue_max_messages = 8192" "sndbuf_bytes = 0"
 start_ws "$TMP/wsc.ini" "$TMP/wsc.log"
-PORTC=${ws_port:-0}
+wsc_pid=$ws_started PORTC=${ws_port:-0}
 "$REST" -c "$TMP/rest.ini" 2>>"$TMP/rest.log" &
 pids+=($!)
 RPORT=
@@ -224,7 +224,7 @@ wait_health "$PORTC" 200 || fail conflated_gateway_ready "$(tail -2 "$TMP/wsc.lo
 
 cat >"$TMP/env.json" <<EOF2
 {"port": $PORT, "port_conflated": $PORTC, "cli": "$CLI", "flow": "$FLOW", "instance": "$INST",
- "flow_count": ${BOURSE_WS_FLOW_COUNT:-6000}, "flow_rate": ${BOURSE_WS_FLOW_RATE:-3000}, "idle_ms": 1500,
+ "flow_count": ${BOURSE_WS_FLOW_COUNT:-6000}, "flow_rate": ${BOURSE_WS_FLOW_RATE:-3000}, "idle_ms": 4000,
  "rest_url": "${RPORT:+http://127.0.0.1:$RPORT}",
  "keys": {"acct1": {"key": "$K1", "secret": "$S1"}, "acct2": {"key": "$K2", "secret": "$S2"}}}
 EOF2
@@ -245,7 +245,6 @@ start_engine || fail engine_restarts "$(tail -3 "$TMP/engine.log")"
 send new-order account=3 instrument=1 side=buy price=5900000 qty=1000000
 wait_health "$PORT" 200 && ok gateway_reattaches_after_engine_restart || fail gateway_reattaches_after_engine_restart "$(tail -3 "$TMP/ws.log")"
 for _ in $(seq 100); do [ "$(grep -c '"type":"snapshot"' "$TMP/watch.out")" -ge 2 ] && break; sleep 0.05; done
-seqs=$(sed -n 's/.*"type":"snapshot".*"seq":\([0-9]*\),.*/\1/p' "$TMP/watch.out" | tr '\n' ' ')
 [ "$(grep -c '"type":"snapshot"' "$TMP/watch.out")" -ge 2 ] && ok subscriber_gets_a_fresh_snapshot_after_restart \
     || fail subscriber_gets_a_fresh_snapshot_after_restart "$(tail -c 300 "$TMP/watch.out")"
 grep -q "detached, attaching again" "$TMP/ws.log" && ok detach_is_logged || fail detach_is_logged "$(tail -3 "$TMP/ws.log")"
@@ -259,5 +258,12 @@ for _ in $(seq 50); do grep -q '"type":"closed"' "$TMP/watch.out" && break; slee
 grep -q '"type":"closed","code":1001' "$TMP/watch.out" && ok shutdown_closes_clients_with_1001 \
     || fail shutdown_closes_clients_with_1001 "$(tail -c 200 "$TMP/watch.out")"
 
-echo "$seqs" >/dev/null
+kill -INT "$wsc_pid"
+wait "$wsc_pid"
+# sanitizer builds: the gateways' own reports (leaks are reported at exit)
+if grep -qE "Sanitizer|runtime error" "$TMP/ws.log" "$TMP/wsc.log"; then
+    fail gateways_exit_clean_under_sanitizers "$(grep -hE -A5 "Sanitizer|runtime error" "$TMP/ws.log" "$TMP/wsc.log" | head -20)"
+else
+    ok gateways_exit_clean_under_sanitizers
+fi
 [ "$failures" -eq 0 ]
