@@ -8,7 +8,8 @@
  * / N commands a second (each command changes the book: one update message
  * per command per client); the clients count the messages and take the
  * latency from the event's engine time ("ts", CLOCK_REALTIME of the engine)
- * to their own CLOCK_REALTIME at receipt.
+ * to their own CLOCK_REALTIME at receipt, over `seconds` after a second of
+ * warm-up; latencies of a second or more are shown as 1000000.
  *
  * The peer ("raw"): a forked server that accepts the same N clients and, at
  * the same message rate, writes a pre-built frame of the same size with the
@@ -492,9 +493,9 @@ static result_t measure(run_t *r, double seconds, flow_t *f, uint64_t peer_rate)
         atomic_store(&f->sent, 0);
         pthread_create(&th, NULL, flow_main, f);
     }
-    /* warm up a quarter of a second, then measure */
+    /* warm up for a second (connections settle, queues reach their steady state), then measure */
     uint64_t t0 = clock_mono_ns();
-    while (clock_mono_ns() - t0 < 250000000ull)
+    while (clock_mono_ns() - t0 < 1000000000ull)
         pump(r, 1);
     memset(r->hist, 0, HIST_US * sizeof(uint32_t));
     r->msgs = r->bytes = r->over = 0;
