@@ -256,6 +256,11 @@ int link_poll(link_t *l, uint64_t now_ns)
     return work;
 }
 
+struct client *link_client(const link_t *l)
+{
+    return l->c;
+}
+
 bool link_attached(const link_t *l)
 {
     return l->c != NULL;

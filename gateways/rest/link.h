@@ -57,6 +57,9 @@ int link_send(link_t *l, rec_t *cmd, uint64_t tag, uint64_t deadline_ns, bool wa
 int link_poll(link_t *l, uint64_t now_ns);
 
 bool link_attached(const link_t *l);
+
+/* The attached client (its segment and ring slot), NULL while detached. */
+struct client *link_client(const link_t *l);
 /* Commands awaiting their answer. */
 uint32_t link_inflight(const link_t *l);
 /* The engine's last heartbeat (CLOCK_REALTIME ns, from its stats page), 0

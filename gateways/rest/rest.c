@@ -60,7 +60,7 @@ static void reply_raw(rest_t *r, call_t *c, int status, const char *error_code, 
     uint64_t lat = (clock_mono_ns() - c->t0_ns) / 1000;
     if (rc < 0)
         r->metrics.answers_lost++;
-    metrics_observe(&r->metrics, (unsigned)c->route_index, status, lat);
+    rest_metrics_observe(&r->metrics, (unsigned)c->route_index, status, lat);
     alog_entry_t e = {.rid = c->rid, .method = c->method, .path = c->path, .status = rc < 0 ? 499 : status,
                       .latency_us = lat, .key_id = c->authed ? c->key_id : NULL,
                       .account = c->authed ? (int64_t)c->account : -1, .cmd_seq = c->cmd_seq, .addr = c->addr,
@@ -323,7 +323,7 @@ static void call_begin(rest_t *r, call_t *c, conn_id_t id, const struct sockaddr
     c->conn = id;
     c->rid = r->rid_base + ++r->rid_next;
     c->t0_ns = clock_mono_ns();
-    c->route_index = METRICS_ROUTES_MAX - 1;
+    c->route_index = REST_ROUTES_MAX - 1;
     snprintf(c->method, sizeof(c->method), "-");
     snprintf(c->path, sizeof(c->path), "-");
     if (peer->ss_family == AF_INET)
@@ -538,6 +538,7 @@ static void on_attach(void *ctx)
     r->rd_loaded = false;
     r->rd_dirty = true;
     refdata_query(r);
+    rest_pub_open(&r->pub, link_client(r->link));
 }
 
 static void on_detach(void *ctx, const char *why)
@@ -546,6 +547,7 @@ static void on_detach(void *ctx, const char *why)
     r->rd_loaded = false;
     r->rd_querying = false;
     r->tc.gaps++;
+    rest_pub_close(&r->pub); /* the segment goes with the detach */
     snprintf(r->detach_why, sizeof(r->detach_why), "%s", why);
 }
 
@@ -664,6 +666,7 @@ int rest_run(rest_t *r, const atomic_bool *stop)
         if (now >= next_house) {
             next_house = now + HOUSEKEEPING_NS;
             keystore_refresh(r, now, 0);
+            rest_pub_update(&r->pub, &r->metrics, server_connections(r->srv));
         }
         idle = work > 0 ? 0 : idle + (idle < UINT32_MAX);
     }

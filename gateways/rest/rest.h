@@ -24,7 +24,7 @@ int rest_run(rest_t *r, const atomic_bool *stop);
 
 void rest_close(rest_t *r);
 
-/* The gateway's counters (metrics.h: per-route requests and latency
+/* The gateway's counters (rest_metrics.h: per-route requests and latency
  * histograms, refusals by reason) for an exporter; the loop's thread updates
  * them, so read them from that thread or accept torn snapshots. */
 const struct rest_metrics *rest_get_metrics(const rest_t *r);

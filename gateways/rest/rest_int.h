@@ -14,7 +14,8 @@
 #include "jsonw.h"
 #include "keystore.h"
 #include "link.h"
-#include "metrics.h"
+#include "publish.h"
+#include "rest_metrics.h"
 #include "ratelimit.h"
 #include "refdata.h"
 #include "request.h"
@@ -98,6 +99,7 @@ struct rest {
     jw_t jw;
     alog_t alog;
     rest_metrics_t metrics;
+    rest_pub_t pub;            /* the same, on our metrics page in the segment */
     uint64_t rid_base, rid_next;
     const tc_trade_t **tbuf;
     char detach_why[128];

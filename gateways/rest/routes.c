@@ -555,4 +555,4 @@ const route_t rest_routes[] = {
     {"DELETE", "/v1/admin/keys/{}", "admin.keys.revoke", AD, false, false, key_revoke, NULL},
 };
 const unsigned rest_nroutes = sizeof(rest_routes) / sizeof(rest_routes[0]);
-_Static_assert(sizeof(rest_routes) / sizeof(rest_routes[0]) < METRICS_ROUTES_MAX, "a metrics slot per route");
+_Static_assert(sizeof(rest_routes) / sizeof(rest_routes[0]) < REST_ROUTES_MAX, "a metrics slot per route");

@@ -552,6 +552,27 @@ expect command_that_timed_out_still_took_effect 200 '"status":"open"'
 call T1 GET /v1/balances
 expect engine_answers_again_after_cont 200 '"balances"'
 
+# --- the gateway's metrics, through bourse-exporter (published about once a second)
+EXPORTER=$BUILD/gateways/exporter/bourse-exporter
+for _ in $(seq 20); do
+    EPORT=$((20000 + RANDOM % 30000))
+    "$EXPORTER" -i "$INST" --listen "127.0.0.1:$EPORT" 2>>"$TMP/exporter.log" &
+    exp_pid=$!
+    sleep 0.3
+    kill -0 "$exp_pid" 2>/dev/null && break
+done
+sleep 1.2
+metrics=$(curl -s --max-time 5 "http://127.0.0.1:$EPORT/metrics")
+if promtool check metrics <<<"$metrics" >"$TMP/promtool.out" 2>&1; then ok exporter_output_with_gateway_metrics_passes_promtool
+else fail exporter_output_with_gateway_metrics_passes_promtool "$(head -5 "$TMP/promtool.out")"; fi
+placed=$(grep -v '^#' <<<"$metrics" | grep 'bourse_rest_requests_total{process="bourse-rest"' | grep 'route="orders.place",status="2xx"' | awk '{print $NF}')
+[ "${placed:-0}" -gt 0 ] && ok gateway_request_counters_are_exported || fail gateway_request_counters_are_exported "$(grep bourse_rest_requests <<<"$metrics" | head -3)"
+grep -q '^bourse_rest_request_seconds_bucket{process="bourse-rest",slot="[0-9]*",le="+Inf"} [1-9]' <<<"$metrics" \
+    && ok gateway_latency_histogram_is_exported || fail gateway_latency_histogram_is_exported "$(grep request_seconds <<<"$metrics" | head -3)"
+grep -q '^bourse_rest_auth_refused_total{process="bourse-rest",slot="[0-9]*",reason="bad_signature"} [1-9]' <<<"$metrics" \
+    && ok auth_refusals_are_exported || fail auth_refusals_are_exported "$(grep auth_refused <<<"$metrics" | head -5)"
+kill "$exp_pid" 2>/dev/null; wait "$exp_pid" 2>/dev/null
+
 # --- engine restart: detach (503, not ready), reattach with the recovered state
 kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
 wait_ready "$URL" 503 && ok readyz_false_after_engine_stops || fail readyz_false_after_engine_stops "$(curl -s "$URL/readyz")"
