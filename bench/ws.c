@@ -658,6 +658,7 @@ int main(int argc, char **argv)
         print_row("raw", n, &p);
         printf("%-8s %6u gateway/raw messages %.2f\n", "ratio", n, p.msgs_s > 0 ? g.msgs_s / p.msgs_s : 0);
     }
+    free(r.hist);
     client_detach(c);
     kill(ws_pid, SIGINT);
     waitpid(ws_pid, NULL, 0);
