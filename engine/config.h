@@ -7,6 +7,7 @@
 #ifndef BOURSE_CONFIG_H
 #define BOURSE_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,8 +33,8 @@ typedef struct config {
     char data_dir[CONFIG_PATH_MAX]; /* journal and snapshots go under <data_dir>/<instance>/ */
     matcher_config_t matcher;     /* [matcher]: capacities, all allocated at start */
     /* [journal] */
-    uint32_t journal;             /* 1: every command is journaled and recovered at start */
-    journal_fsync_t fsync;
+    bool journal;                 /* every command is journaled and recovered at start */
+    uint32_t fsync;               /* journal_fsync_t */
     uint32_t fsync_interval_ms;
     uint32_t journal_roll_mb;     /* a file rolls before it passes this size */
     uint32_t journal_buffer_kb;   /* the matcher-to-writer buffer, a power of two */

@@ -128,7 +128,7 @@ static int engine_recover(engine_t *e, err_t *err)
     journal_config_t jc;
     journal_config_defaults(&jc);
     memcpy(jc.dir, e->journal_dir, sizeof(jc.dir));
-    jc.fsync = cfg->fsync;
+    jc.fsync = (journal_fsync_t)cfg->fsync;
     jc.fsync_interval_ms = cfg->fsync_interval_ms;
     jc.roll_bytes = (uint64_t)cfg->journal_roll_mb << 20;
     jc.buffer_bytes = cfg->journal_buffer_kb << 10;
