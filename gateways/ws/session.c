@@ -73,17 +73,25 @@ static session_t *sess_of(ws_t *w, wsc_t id)
 }
 
 /* Sends what ws->jb holds (a complete object) to one client. */
-static int send_jb(ws_t *w, wsc_t id)
+int session_send_jb(ws_t *w, wsc_t id)
 {
     size_t n;
     const uint8_t *f = jb_frame(&w->jb, &n);
     return f ? wss_send(w->srv, id, f, n) : -ENOMEM;
 }
 
-static void put_id(jb_t *j, const char *req_id)
+void session_put_id(jb_t *j, const char *req_id)
 {
     if (req_id != NULL && req_id[0] != '\0')
         jb_rawv(j, "id", req_id, strlen(req_id));
+}
+
+void session_opt_id(jb_t *j, const char *key, uint64_t v)
+{
+    if (v)
+        jb_u64s(j, key, v);
+    else
+        jb_null(j, key);
 }
 
 void session_error(ws_t *w, wsc_t id, const char *req_id, const char *code, const char *message)
@@ -92,12 +100,12 @@ void session_error(ws_t *w, wsc_t id, const char *req_id, const char *code, cons
     jb_reset(j);
     jb_obj(j, NULL);
     jb_str(j, "type", "error");
-    put_id(j, req_id);
+    session_put_id(j, req_id);
     jb_str(j, "code", code);
     jb_str(j, "message", message);
     jb_obj_end(j);
     w->st.errors_sent++;
-    send_jb(w, id);
+    session_send_jb(w, id);
 }
 
 /* ---------------------------------------------------------------- authentication */
@@ -163,12 +171,12 @@ static void authenticated(ws_t *w, session_t *s, const char *req_id)
     jb_reset(j);
     jb_obj(j, NULL);
     jb_str(j, "type", "authenticated");
-    put_id(j, req_id);
+    session_put_id(j, req_id);
     jb_str(j, "key", s->key_id);
     jb_u64s(j, "account", s->account);
     jb_str(j, "role", auth_role_name(s->role));
     jb_obj_end(j);
-    send_jb(w, s->id);
+    session_send_jb(w, s->id);
 }
 
 /* ---------------------------------------------------------------- subscriptions */
@@ -228,12 +236,12 @@ static void ack(ws_t *w, session_t *s, const ws_req_t *r, const char *type)
     jb_reset(j);
     jb_obj(j, NULL);
     jb_str(j, "type", type);
-    put_id(j, r->id);
+    session_put_id(j, r->id);
     jb_str(j, "channel", wsmsg_channel_name(r->channel));
     if (!wsmsg_channel_private(r->channel))
         jb_str(j, "symbol", r->symbol);
     jb_obj_end(j);
-    send_jb(w, s->id);
+    session_send_jb(w, s->id);
 }
 
 static void subscribe(ws_t *w, session_t *s, const ws_req_t *r)
@@ -357,6 +365,7 @@ void session_on_close(void *ctx, wsc_t id, uint16_t code, const char *why)
         return;
     while (s->nsubs > 0)
         unsub_at(w, s, s->nsubs - 1);
+    entry_forget(w, s);
     s->id = 0;
 }
 
@@ -407,21 +416,25 @@ void session_on_text(void *ctx, wsc_t id, const char *text, size_t len)
         jb_reset(j);
         jb_obj(j, NULL);
         jb_str(j, "type", "pong");
-        put_id(j, r.id);
+        session_put_id(j, r.id);
         jb_u64s(j, "ts", clock_realtime_ns());
         jb_obj_end(j);
-        send_jb(w, id);
+        session_send_jb(w, id);
         break;
     }
+    case WSOP_ORDER:
+    case WSOP_CANCEL:
+        entry_command(w, s, &r);
+        break;
     case WSOP_INSTRUMENTS: {
         jb_t *j = &w->jb;
         jb_reset(j);
         jb_obj(j, NULL);
         jb_str(j, "type", "instruments");
-        put_id(j, r.id);
+        session_put_id(j, r.id);
         market_instruments(w, r.id);
         jb_obj_end(j);
-        send_jb(w, id);
+        session_send_jb(w, id);
         break;
     }
     }
@@ -453,14 +466,6 @@ static void sym_fields(ws_t *w, jb_t *j, uint32_t instrument, unsigned *ps, unsi
     }
 }
 
-static void opt_id(jb_t *j, const char *key, uint64_t v)
-{
-    if (v)
-        jb_u64s(j, key, v);
-    else
-        jb_null(j, key);
-}
-
 static const char *const cxl_names[] = {"?", "user", "ioc-remainder", "stp", "expired", "mass", "protection"};
 
 /* Builds the order message of ev for its account into ws->jb (after the
@@ -475,7 +480,7 @@ static int64_t order_body(ws_t *w, const rec_t *ev)
         memcpy(&a, ev->payload, sizeof(a));
         jb_str(j, "event", "accepted");
         jb_u64s(j, "order_id", a.order_id);
-        opt_id(j, "client_order_id", a.client_order_id);
+        session_opt_id(j, "client_order_id", a.client_order_id);
         sym_fields(w, j, a.instrument, &ps, &qs);
         jb_str(j, "side", ws_side_name(a.side));
         jb_str(j, "order_type", a.type == ORD_MARKET ? "market" : "limit");
@@ -488,7 +493,7 @@ static int64_t order_body(ws_t *w, const rec_t *ev)
         memcpy(&c, ev->payload, sizeof(c));
         jb_str(j, "event", "cancelled");
         jb_u64s(j, "order_id", c.order_id);
-        opt_id(j, "client_order_id", c.client_order_id);
+        session_opt_id(j, "client_order_id", c.client_order_id);
         sym_fields(w, j, c.instrument, &ps, &qs);
         jb_str(j, "side", ws_side_name(c.side));
         jb_dec(j, "qty", c.qty, qs);
@@ -500,7 +505,7 @@ static int64_t order_body(ws_t *w, const rec_t *ev)
         memcpy(&r, ev->payload, sizeof(r));
         jb_str(j, "event", "replaced");
         jb_u64s(j, "order_id", r.order_id);
-        opt_id(j, "client_order_id", r.client_order_id);
+        session_opt_id(j, "client_order_id", r.client_order_id);
         sym_fields(w, j, r.instrument, &ps, &qs);
         jb_str(j, "side", ws_side_name(r.side));
         jb_dec(j, "price", r.price, ps);
@@ -515,8 +520,8 @@ static int64_t order_body(ws_t *w, const rec_t *ev)
             r.cmd_type != CMD_MASS_CANCEL)
             return -1;
         jb_str(j, "event", "rejected");
-        opt_id(j, "order_id", r.order_id);
-        opt_id(j, "client_order_id", r.client_order_id);
+        session_opt_id(j, "order_id", r.order_id);
+        session_opt_id(j, "client_order_id", r.client_order_id);
         jb_str(j, "command", r.cmd_type == CMD_NEW_ORDER ? "new-order"
                              : r.cmd_type == CMD_CANCEL  ? "cancel"
                              : r.cmd_type == CMD_AMEND   ? "amend"
@@ -542,7 +547,7 @@ static void priv_send(ws_t *w, uint32_t account, ws_chan_t ch, const char *type,
         jb_u64s(&w->jb, "account", account);
         body(w, ev, arg);
         jb_obj_end(&w->jb);
-        send_jb(w, s->id);
+        session_send_jb(w, s->id);
     }
 }
 

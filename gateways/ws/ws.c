@@ -297,11 +297,25 @@ static void touch(ws_t *w, sym_t *s)
     }
 }
 
+int ws_submit(ws_t *w, rec_t *cmd, uint32_t session_index)
+{
+    if (w->cl == NULL)
+        return -ENOTCONN;
+    cmd->ref = UINT64_C(1) << WS_CMD_REF_BIT | (++w->cmd_serial & ((UINT64_C(1) << 43) - 1)) << WS_CMD_INDEX_BITS |
+               session_index;
+    cmd->ts_ns = 0;
+    int rc = client_send(w->cl, cmd);
+    return rc == -EAGAIN ? -EAGAIN : rc < 0 ? -ENOTCONN : 0;
+}
+
 static void dispatch(ws_t *w, const rec_t *ev)
 {
-    if (w->cl != NULL && ev->src == (uint16_t)w->cl->slot) {
-        own_event(w, ev);
+    bool own = w->cl != NULL && ev->src == (uint16_t)w->cl->slot;
+    if (own && !(ev->ref >> WS_CMD_REF_BIT)) {
+        own_event(w, ev); /* a query: it changes nothing */
     } else {
+        if (own)
+            entry_event(w, ev); /* a client's order: answered, and public like any other */
         switch (ev->type) {
         case EVT_BOOK: {
             if (ev->len < sizeof(evt_book_t))
@@ -380,6 +394,7 @@ static void detach(ws_t *w, uint64_t now, const char *why)
     w->st.detaches++;
     w->refdata_loaded = false;
     lost_events(w);
+    entry_fail(w);
     w->backoff_ns = ATTACH_BACKOFF_MIN_NS;
     w->next_attach_ns = now + w->backoff_ns;
     log_warn("engine %s: %s; detached, attaching again", w->cfg.instance, why);
@@ -610,6 +625,8 @@ int ws_run(ws_t *w, const atomic_bool *stop)
         }
         work += wss_poll(w->srv, wait);
         now = clock_mono_ns();
+        if (w->npending > 0)
+            entry_tick(w, now);
         if (now >= next_house) {
             next_house = now + HOUSEKEEPING_NS;
             ws_keystore_refresh(w, now, 0);

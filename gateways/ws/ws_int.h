@@ -97,6 +97,26 @@ typedef struct sub {
     uint8_t chan;            /* ws_chan_t */
 } sub_t;
 
+/* An order or cancel a client sent, awaiting the engine's answer (and its
+ * durability, as bourse-rest's acks). */
+typedef struct pending {
+    uint64_t ref;            /* 0: free */
+    uint64_t deadline_ns;
+    uint64_t cmd_seq;        /* of the answer, once complete */
+    uint16_t type;           /* CMD_NEW_ORDER or CMD_CANCEL */
+    bool done;               /* the answer is complete; waiting for durability */
+    bool rejected;
+    uint16_t reject;
+    uint8_t side;
+    char id[WSMSG_ID_MAX + 1];
+    uint32_t instrument;
+    uint64_t order_id, client_order_id;
+    int64_t price, qty, filled, cancelled;
+    uint32_t fills;
+} pending_t;
+
+enum { SESSION_PENDING_MAX = 8 };
+
 /* A WebSocket client, by connection index. */
 typedef struct session {
     wsc_t id;                /* 0: no client at this index */
@@ -110,6 +130,8 @@ typedef struct session {
     uint64_t priv_seq[3];
     bool in_priv;            /* listed in ws->priv */
     uint32_t refused;        /* messages refused by the rate limit since the last accepted one */
+    pending_t pend[SESSION_PENDING_MAX];
+    uint32_t npend;
     char addr[48];
 } session_t;
 
@@ -128,6 +150,8 @@ struct ws {
     uint64_t next_attach_ns, backoff_ns;
     bool attach_logged;
     uint64_t ref_serial;
+    uint64_t cmd_serial;     /* client commands: refs (1 << 63) | serial << 20 | session index */
+    uint32_t npending;       /* client commands awaiting answers, all sessions */
     uint64_t refdata_ref;    /* the refdata query in flight, 0: none */
     uint64_t refdata_sent_ns;
     bool refdata_dirty;      /* an admin command changed it: query again */
@@ -163,7 +187,30 @@ bool ws_ready(const ws_t *w);
 /* Sends a frame to every subscriber of a stream. */
 void ws_fanout(ws_t *w, const stream_t *st, const uint8_t *frame, size_t len);
 
+/* Sends a client's command; its ref names the session. Returns 0, -EAGAIN
+ * (the command ring is full), -ENOTCONN (no engine). */
+int ws_submit(ws_t *w, rec_t *cmd, uint32_t session_index);
+enum { WS_CMD_REF_BIT = 63, WS_CMD_INDEX_BITS = 20 };
+
+/* ---- entry.c: order entry */
+/* An order or cancel of a session: checked, sent, answered later. */
+void entry_command(ws_t *w, session_t *s, const ws_req_t *r);
+/* An event of a client's command (ref with WS_CMD_REF_BIT). */
+void entry_event(ws_t *w, const rec_t *ev);
+/* Durable acks released, deadlines passed: called each pass while any wait. */
+void entry_tick(ws_t *w, uint64_t now_ns);
+/* The engine went away: every waiting command is answered as unknown. */
+void entry_fail(ws_t *w);
+/* The session closed: its waiting commands are forgotten. */
+void entry_forget(ws_t *w, session_t *s);
+
 /* ---- session.c */
+/* Sends what ws->jb holds (a complete object) to one client. */
+int session_send_jb(ws_t *w, wsc_t id);
+/* "id": the request's id (JSON text) when it had one. */
+void session_put_id(jb_t *j, const char *req_id);
+/* An id as a string, or null when 0. */
+void session_opt_id(jb_t *j, const char *key, uint64_t v);
 void session_on_open(void *ctx, wsc_t id, const ws_http_req_t *req, const struct sockaddr_storage *peer);
 void session_on_text(void *ctx, wsc_t id, const char *text, size_t len);
 void session_on_close(void *ctx, wsc_t id, uint16_t code, const char *why);

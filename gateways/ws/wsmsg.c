@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "proto.h"
+
 static const char *const chan_names[CH_COUNT] = {
     [CH_BOOK] = "book",         [CH_TICKER] = "ticker", [CH_TRADES] = "trades",
     [CH_CANDLES_1S] = "candles.1s", [CH_CANDLES_1M] = "candles.1m", [CH_ORDERS] = "orders",
@@ -18,7 +20,8 @@ static const struct {
     ws_op_t op;
 } ops[] = {
     {"subscribe", WSOP_SUBSCRIBE}, {"unsubscribe", WSOP_UNSUBSCRIBE}, {"auth", WSOP_AUTH},
-    {"ping", WSOP_PING},           {"instruments", WSOP_INSTRUMENTS},
+    {"ping", WSOP_PING},           {"instruments", WSOP_INSTRUMENTS}, {"order", WSOP_ORDER},
+    {"cancel", WSOP_CANCEL},
 };
 
 const char *wsmsg_channel_name(ws_chan_t c)
@@ -116,6 +119,52 @@ static int only(json_t *obj, const char *const *allowed, const char *op, ws_msg_
     return 0;
 }
 
+/* One of names (NULL-terminated) as its index into *out; absent: dflt. */
+static int read_enum(json_t *obj, const char *key, const char *const *names, uint8_t dflt, bool required,
+                     uint8_t *out, ws_msg_err_t *e)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL) {
+        if (required)
+            return fail(e, "bad-request", "missing \"%s\"", key);
+        *out = dflt;
+        return 0;
+    }
+    for (uint8_t i = 0; v != NULL && json_is_string(v) && names[i] != NULL; i++) {
+        if (strcmp(names[i], json_string_value(v)) == 0 && strlen(names[i]) == json_string_length(v)) {
+            *out = i;
+            return 0;
+        }
+    }
+    return fail(e, "bad-request", "\"%s\" must be one of %s%s%s%s%s", key, names[0], names[1] ? ", " : "",
+                names[1] ? names[1] : "", names[1] && names[2] ? ", " : "", names[1] && names[2] ? names[2] : "");
+}
+
+/* An id as a string of 1 to 20 digits (or a JSON integer), 1..UINT64_MAX. */
+static int read_u64(json_t *obj, const char *key, uint64_t *out, ws_msg_err_t *e)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    size_t n = s ? json_string_length(v) : 0;
+    uint64_t x = 0;
+    bool ok = n >= 1 && n <= 20 && s[0] != '0';
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = s[i] >= '0' && s[i] <= '9' && x <= (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10;
+        x = x * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (!ok)
+        return fail(e, "bad-request", "\"%s\" must be an id: a string of digits, 1 to 2^64-1", key);
+    *out = x;
+    return 0;
+}
+
 static int parse_obj(json_t *root, ws_req_t *out, ws_msg_err_t *e)
 {
     if (!json_is_object(root))
@@ -125,7 +174,7 @@ static int parse_obj(json_t *root, ws_req_t *out, ws_msg_err_t *e)
         return -1;
     json_t *opv = json_object_get(root, "op");
     if (opv == NULL)
-        return fail(e, "bad-request", "missing \"op\" (subscribe, unsubscribe, auth, ping, instruments)");
+        return fail(e, "bad-request", "missing \"op\" (subscribe, unsubscribe, auth, ping, instruments, order, cancel)");
     if (!json_is_string(opv))
         return fail(e, "bad-request", "\"op\" must be a string");
     const char *op = json_string_value(opv);
@@ -134,7 +183,7 @@ static int parse_obj(json_t *root, ws_req_t *out, ws_msg_err_t *e)
         if (strlen(ops[i].name) == json_string_length(opv) && strcmp(ops[i].name, op) == 0)
             k = (int)i;
     if (k < 0)
-        return fail(e, "unknown-op", "unknown op (subscribe, unsubscribe, auth, ping, instruments)");
+        return fail(e, "unknown-op", "unknown op (subscribe, unsubscribe, auth, ping, instruments, order, cancel)");
     out->op = ops[k].op;
     switch (out->op) {
     case WSOP_SUBSCRIBE:
@@ -165,6 +214,34 @@ static int parse_obj(json_t *root, ws_req_t *out, ws_msg_err_t *e)
             read_str(root, "timestamp", out->ts, WSMSG_TS_MAX, true, e) < 0 ||
             read_str(root, "signature", out->sig, WSMSG_SIG_MAX, true, e) < 0)
             return -1;
+        return 0;
+    }
+    case WSOP_ORDER: {
+        static const char *const allowed[] = {"op", "id", "symbol", "side", "type", "price", "qty", "tif",
+                                              "post_only", "client_order_id", NULL};
+        static const char *const sides[] = {"buy", "sell", NULL}, *const types[] = {"limit", "market", NULL},
+                                 *const tifs[] = {"gtc", "ioc", "fok", NULL};
+        if (only(root, allowed, "order", e) < 0 || read_str(root, "symbol", out->symbol, WSMSG_SYMBOL_MAX, true, e) < 0 ||
+            read_enum(root, "side", sides, 0, true, &out->side, e) < 0 ||
+            read_enum(root, "type", types, ORD_LIMIT, false, &out->type, e) < 0 ||
+            read_enum(root, "tif", tifs, TIF_GTC, false, &out->tif, e) < 0 ||
+            read_str(root, "qty", out->qty, WSMSG_DEC_MAX, true, e) < 0 ||
+            read_str(root, "price", out->price, WSMSG_DEC_MAX, true, e) < 0 ||
+            read_u64(root, "client_order_id", &out->client_order_id, e) < 0)
+            return -1;
+        json_t *po = json_object_get(root, "post_only");
+        if (po != NULL && !json_is_boolean(po))
+            return fail(e, "bad-request", "\"post_only\" must be true or false");
+        out->post_only = po != NULL && json_is_true(po);
+        return 0;
+    }
+    case WSOP_CANCEL: {
+        static const char *const allowed[] = {"op", "id", "order_id", "client_order_id", NULL};
+        if (only(root, allowed, "cancel", e) < 0 || read_u64(root, "order_id", &out->order_id, e) < 0 ||
+            read_u64(root, "client_order_id", &out->client_order_id, e) < 0)
+            return -1;
+        if ((out->order_id == 0) == (out->client_order_id == 0))
+            return fail(e, "bad-request", "cancel names one of \"order_id\" or \"client_order_id\"");
         return 0;
     }
     case WSOP_PING:

@@ -6,6 +6,9 @@
  *   {"op":"auth", "key":"...", "timestamp":"1700000000000", "signature":"<64 hex>", "id":1}
  *   {"op":"ping", "id":9}
  *   {"op":"instruments", "id":10}
+ *   {"op":"order", "symbol":"BTC-USD", "side":"buy", "price":"60000.00", "qty":"0.01",
+ *    "type":"limit"|"market", "tif":"gtc"|"ioc"|"fok", "post_only":false, "client_order_id":"7", "id":11}
+ *   {"op":"cancel", "order_id":"42" | "client_order_id":"7", "id":12}
  *
  * "id" (optional: an integer 0..2^53 or a string of up to 64 characters of
  * [A-Za-z0-9._:-]) is echoed in the answer. Channels: book, ticker, trades,
@@ -26,6 +29,8 @@ typedef enum ws_op {
     WSOP_AUTH,
     WSOP_PING,
     WSOP_INSTRUMENTS,
+    WSOP_ORDER,               /* order entry: an authenticated trader key */
+    WSOP_CANCEL,
 } ws_op_t;
 
 typedef enum ws_chan {
@@ -47,6 +52,7 @@ enum {
     WSMSG_KEY_MAX = 32,
     WSMSG_TS_MAX = 18,
     WSMSG_SIG_MAX = 64,
+    WSMSG_DEC_MAX = 40,       /* as decimal.h's DEC_INPUT_MAX */
 };
 
 typedef struct ws_req {
@@ -57,6 +63,12 @@ typedef struct ws_req {
     char key[WSMSG_KEY_MAX + 1];
     char ts[WSMSG_TS_MAX + 1];
     char sig[WSMSG_SIG_MAX + 1];
+    /* order and cancel: decimals stay text until the symbol's scales are known */
+    char price[WSMSG_DEC_MAX + 1];   /* "" when absent */
+    char qty[WSMSG_DEC_MAX + 1];
+    uint8_t side, type, tif;         /* proto.h's enums */
+    bool post_only;
+    uint64_t order_id, client_order_id;
 } ws_req_t;
 
 /* Why a message was refused: a stable code and a sentence. */

@@ -1,7 +1,8 @@
 /* fuzz_ws.c - libFuzzer target for bourse-ws's parsers of client input
  * (gateways/ws/wsmsg.c, wsproto.c). The first byte picks the parser:
  *   0: a client message (JSON) - parses or refuses with a stable code, and
- *      whatever parses names a known op and channel, with bounded strings;
+ *      whatever parses names a known op and channel, with bounded strings
+ *      (orders: a known side, type and tif; cancels: exactly one id);
  *   1: a frame stream - headers decoded one after the other as the server
  *      does, each length within its bound, unmasking in place;
  *   2: an HTTP upgrade request head;
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "wsmsg.h"
 #include "wsproto.h"
 
@@ -27,12 +29,16 @@ static void message(const uint8_t *p, size_t n)
             abort();
         return;
     }
-    if ((unsigned)r.op > WSOP_INSTRUMENTS || (unsigned)r.channel >= CH_COUNT)
+    if ((unsigned)r.op > WSOP_CANCEL || (unsigned)r.channel >= CH_COUNT)
         abort();
     if (strlen(r.symbol) > WSMSG_SYMBOL_MAX || strlen(r.id) > WSMSG_ID_MAX || strlen(r.key) > WSMSG_KEY_MAX ||
-        strlen(r.sig) > WSMSG_SIG_MAX)
+        strlen(r.sig) > WSMSG_SIG_MAX || strlen(r.price) > WSMSG_DEC_MAX || strlen(r.qty) > WSMSG_DEC_MAX)
         abort();
     if ((r.op == WSOP_SUBSCRIBE || r.op == WSOP_UNSUBSCRIBE) && !wsmsg_channel_private(r.channel) && r.symbol[0] == 0)
+        abort();
+    if (r.op == WSOP_ORDER && (r.side > SIDE_SELL || r.type > ORD_MARKET || r.tif > TIF_FOK || r.qty[0] == 0))
+        abort();
+    if (r.op == WSOP_CANCEL && (r.order_id == 0) == (r.client_order_id == 0))
         abort();
 }
 

@@ -69,7 +69,7 @@ ws_ini() {
     local defaults=("instance = $INST" "port = 0" "keystore = $TMP/keys" "master_key = $TMP/master" "idle = backoff"
                     "idle_sleep_max_us = 500" "queue_max_messages = 500" "sndbuf_bytes = 16384"
                     "max_message_bytes = 4096" "max_subscriptions = 6" "msg_rate_per_s = 50" "msg_burst = 60"
-                    "ping_interval_ms = 1000" "idle_timeout_ms = 4000" "close_timeout_ms = 10000")
+                    "ping_interval_ms = 1000" "idle_timeout_ms = 4000" "close_timeout_ms = 30000")
     {
         echo "[ws]"
         for d in "${defaults[@]}"; do

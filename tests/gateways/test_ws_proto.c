@@ -124,6 +124,18 @@ static void test_messages_parse_and_refuse_with_stable_codes(void)
     CHECK(P("{\"op\":\"ping\",\"id\":-1}") < 0);
     CHECK(P("{\"op\":\"ping\",\"id\":\"a b\"}") < 0);
     CHECK(P("{\"op\":\"ping\",\"id\":1.5}") < 0);
+    CHECK(P("{\"op\":\"order\",\"symbol\":\"BTC-USD\",\"side\":\"sell\",\"price\":\"60000.00\",\"qty\":\"0.5\","
+            "\"tif\":\"ioc\",\"client_order_id\":\"18446744073709551615\",\"post_only\":true}") == 0);
+    CHECK(r.op == WSOP_ORDER && r.side == 1 /* sell */ && r.tif == 1 /* ioc */ && r.type == 0 && r.post_only);
+    CHECK(r.client_order_id == UINT64_MAX && strcmp(r.price, "60000.00") == 0 && strcmp(r.qty, "0.5") == 0);
+    CHECK(P("{\"op\":\"order\",\"symbol\":\"X\",\"side\":\"up\",\"price\":\"1\",\"qty\":\"1\"}") < 0);
+    CHECK(P("{\"op\":\"order\",\"symbol\":\"X\",\"side\":\"buy\",\"qty\":\"1\"}") < 0); /* price needed */
+    CHECK(P("{\"op\":\"order\",\"symbol\":\"X\",\"side\":\"buy\",\"price\":\"1\",\"qty\":\"1\","
+            "\"client_order_id\":\"18446744073709551616\"}") < 0);
+    CHECK(P("{\"op\":\"cancel\",\"order_id\":\"42\"}") == 0 && r.op == WSOP_CANCEL && r.order_id == 42);
+    CHECK(P("{\"op\":\"cancel\",\"order_id\":\"42\",\"client_order_id\":\"7\"}") < 0);
+    CHECK(P("{\"op\":\"cancel\"}") < 0);
+    CHECK(P("{\"op\":\"cancel\",\"order_id\":\"042\"}") < 0);
 #undef P
 }
 
