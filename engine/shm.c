@@ -115,7 +115,7 @@ int shm_validate(const void *base, size_t size, err_t *err)
         return err_set(err, -EPROTO, "corrupt segment header: instance name not terminated");
 
     shm_geometry_t g = {h->client_max, h->ring_capacity, h->reader_max, h->evlog_capacity, h->rec_size};
-    shm_header_t want;
+    shm_header_t want = {0};
     err_t why;
     if (shm_layout(&g, &want, &why) < 0)
         return err_set(err, -EPROTO, "corrupt segment header: %s", why.msg);
@@ -301,7 +301,7 @@ int shm_create(shm_t **out, const char *instance, const shm_geometry_t *geo, uns
     int rc = shm_name_check(instance, err);
     if (rc < 0)
         return rc;
-    shm_header_t probe;
+    shm_header_t probe = {0};
     rc = shm_layout(geo, &probe, err);
     if (rc < 0)
         return rc;

@@ -85,6 +85,8 @@ static json_t *body_object(const char *body, size_t len, jfield_t *f, unsigned n
 
 static int get_str(const jfield_t *f, const char **s, size_t *len, rest_err_t *e)
 {
+    *s = "";
+    *len = 0; /* defined on every path, for callers and the compiler alike */
     if (!json_is_string(f->v))
         return rest_fail(e, 400, "bad-field", "\"%s\" must be a string", f->name);
     *s = json_string_value(f->v);
@@ -138,6 +140,7 @@ static int digits_u64(const char *s, size_t n, uint64_t *out)
  * above 2^53 lose precision as JSON numbers in many clients). */
 static int get_uint(const jfield_t *f, uint64_t min, uint64_t max, uint64_t *out, rest_err_t *e)
 {
+    *out = 0;
     uint64_t v;
     if (json_is_integer(f->v)) {
         json_int_t i = json_integer_value(f->v);
@@ -162,6 +165,7 @@ typedef enum dec_kind { DK_PRICE, DK_QTY, DK_AMOUNT } dec_kind_t;
  * for a price or a quantity it is the matcher's own reason. */
 static int get_dec(const jfield_t *f, unsigned scale, dec_kind_t kind, int64_t *out, rest_err_t *e)
 {
+    *out = 0;
     if (!json_is_string(f->v))
         return rest_fail(e, 400, "bad-decimal", "\"%s\" must be a decimal string such as \"1.25\"", f->name);
     const char *s = json_string_value(f->v);

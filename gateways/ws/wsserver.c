@@ -62,7 +62,8 @@ static void owe_close(wss_t *s, conn_t *c, uint16_t code, const char *why)
 {
     if (c->close_code == 0) {
         c->close_code = code;
-        snprintf(c->close_why, sizeof(c->close_why), "%s", why);
+        if (why != c->close_why) /* a close already recorded passes its own reason back */
+            snprintf(c->close_why, sizeof(c->close_why), "%s", why);
     }
     if (c->notify) {
         c->notify = false;
