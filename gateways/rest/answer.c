@@ -6,21 +6,9 @@
 #include <string.h>
 
 #include "proto.h"
+#include "prototext.h"
 
 enum { NS_PER_MS = 1000000, COLLECT_INITIAL = 16 };
-
-/* prototext.c keeps its names private; this copy is checked against the enum. */
-static const char *const reason_names[] = {
-    "none", "unknown-command", "bad-length", "unknown-instrument", "unknown-account", "unknown-asset",
-    "unknown-order", "instrument-halted", "bad-side", "bad-type", "bad-tif", "bad-stp", "bad-flags",
-    "qty-not-positive", "qty-off-lot", "qty-below-min", "qty-above-max", "price-not-positive",
-    "price-off-tick", "price-out-of-band", "overflow", "insufficient-balance", "duplicate-client-order-id",
-    "post-only-would-take", "fok-not-fillable", "gtd-expired", "market-no-protection", "orders-full",
-    "book-full", "account-orders-full", "exists", "bad-instrument", "capacity", "amount-not-positive",
-    "bad-fee", "not-halted", "already-halted", "amend-no-change", "bad-asset", "bad-limit",
-};
-_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == REJ_REASON_MAX,
-               "a reject reason was added to proto.h: name it here");
 
 static const char *const side_names[] = {"buy", "sell"};
 static const char *const type_names[] = {"limit", "market"};
@@ -105,7 +93,8 @@ const rec_t *collect_find(const collect_t *c, uint16_t type)
 
 const char *answer_reason_name(uint16_t reason)
 {
-    return reason < REJ_REASON_MAX ? reason_names[reason] : "unknown";
+    const char *name = prototext_reason_name(reason); /* the names the CLI and the engine's log use */
+    return name != NULL ? name : "unknown";
 }
 
 int answer_reject_status(uint16_t reason)

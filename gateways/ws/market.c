@@ -13,25 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prototext.h"
+
 static const uint64_t NS_PER_MS = 1000000;
 static const char *const chan_of[CH_PUBLIC_COUNT] = {"book", "ticker", "trades", "candles.1s", "candles.1m"};
 
-/* prototext.c keeps its names private; this copy is checked against the enum. */
-static const char *const reason_names[] = {
-    "none", "unknown-command", "bad-length", "unknown-instrument", "unknown-account", "unknown-asset",
-    "unknown-order", "instrument-halted", "bad-side", "bad-type", "bad-tif", "bad-stp", "bad-flags",
-    "qty-not-positive", "qty-off-lot", "qty-below-min", "qty-above-max", "price-not-positive",
-    "price-off-tick", "price-out-of-band", "overflow", "insufficient-balance", "duplicate-client-order-id",
-    "post-only-would-take", "fok-not-fillable", "gtd-expired", "market-no-protection", "orders-full",
-    "book-full", "account-orders-full", "exists", "bad-instrument", "capacity", "amount-not-positive",
-    "bad-fee", "not-halted", "already-halted", "amend-no-change", "bad-asset", "bad-limit",
-};
-_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == REJ_REASON_MAX,
-               "a reject reason was added to proto.h: name it here");
-
 const char *ws_reason_name(uint16_t reason)
 {
-    return reason < REJ_REASON_MAX ? reason_names[reason] : "unknown";
+    const char *name = prototext_reason_name(reason); /* the names the CLI and the engine's log use */
+    return name != NULL ? name : "unknown";
 }
 
 const char *ws_side_name(uint8_t side)
