@@ -784,16 +784,23 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
         if (distance < 2) {
             /* The command before may take the free list's head: this one
              * would get the next entry. */
-            if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
+            if (distance == 1 && m->free_head != NIL && m->orders[m->free_head].next != NIL)
                 __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
             return;
         }
         const instrument_t *in = &m->inst[c.instrument];
         __builtin_prefetch(m_bal(m, c.account, hold_asset(in, c.side)), 1);
-        /* The touch of both sides: a taker reads the other, a maker joins its own. */
-        for (int s = SIDE_BUY; s <= SIDE_SELL; s++)
-            if (in->side[s].n > 0)
-                __builtin_prefetch(&in->side[s].lv[in->side[s].n - 1], 1);
+        /* The touch of the other side (a taker reads it) and the level of its
+         * own price (a maker joins it): d ticks from the touch, at most d
+         * places from the end, exactly there when every tick has a level. */
+        const book_side_t *opp = &in->side[!c.side], *own = &in->side[c.side];
+        if (opp->n > 0)
+            __builtin_prefetch(&opp->lv[opp->n - 1], 1);
+        if (own->n > 0 && in->tick > 0 && c.price > 0) {
+            int64_t d = book_key(c.side, own->lv[own->n - 1].price) - book_key(c.side, c.price / in->tick);
+            uint64_t at = d <= 0 ? own->n - 1 : (uint64_t)d < own->n ? own->n - 1 - (uint64_t)d : 0;
+            __builtin_prefetch(&own->lv[at], 1);
+        }
         __builtin_prefetch(&m->accounts[c.account], 1);
         if (m->free_head != NIL)
             __builtin_prefetch(&m->orders[m->free_head], 1);

@@ -24,13 +24,13 @@ void matcher_config_defaults(matcher_config_t *cfg)
 enum { HUGE_PAGE_BYTES = 2 << 20 };
 
 /* Zeroed, cache-line aligned, and every page touched now: the hot path never
- * takes a page fault on first use of a pool. Pools of 2 MiB and more ask for
- * transparent huge pages: random probes of the order pool and the id table
+ * takes a page fault on first use of a pool. Pools of 1 MiB and more are
+ * rounded up to 2 MiB and ask for transparent huge pages: random probes of the order pool and the id table
  * then miss the TLB far less (a hint; without THP they get small pages). */
 static void *alloc(matcher_t *m, size_t n, size_t size)
 {
     size_t bytes = (n ? n : 1) * size;
-    size_t align = bytes >= HUGE_PAGE_BYTES ? HUGE_PAGE_BYTES : 64;
+    size_t align = bytes >= HUGE_PAGE_BYTES / 2 ? HUGE_PAGE_BYTES : 64;
     bytes = (bytes + align - 1) & ~(align - 1);
     void *p = aligned_alloc(align, bytes);
     if (p != NULL && align == HUGE_PAGE_BYTES)
