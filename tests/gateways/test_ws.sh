@@ -67,7 +67,7 @@ ws_ini() {
     local f=$1
     shift
     local defaults=("instance = $INST" "port = 0" "keystore = $TMP/keys" "master_key = $TMP/master" "idle = backoff"
-                    "idle_sleep_max_us = 500" "queue_max_messages = 500" "sndbuf_bytes = 16384"
+                    "idle_sleep_max_us = 500" "queue_max_messages = 2000" "sndbuf_bytes = 16384"
                     "max_message_bytes = 4096" "max_subscriptions = 6" "msg_rate_per_s = 50" "msg_burst = 60"
                     "ping_interval_ms = 1000" "idle_timeout_ms = 4000" "close_timeout_ms = 30000")
     {
@@ -137,7 +137,7 @@ if [ "$MODE" = ws ]; then
     out=$(BOURSE_WS_PORT=x "$WS" 2>&1); rc=$?
     [ $rc -eq 1 ] && echo "$out" | grep -qF "environment BOURSE_WS_PORT" && ok bad_env_override_is_named || fail bad_env_override_is_named "$out"
     ws_ini "$TMP/ws.ini"
-    "$WS" -c "$TMP/ws.ini" --print-config | grep -q "^queue_max_messages = 500$" && ok print_config_shows_values \
+    "$WS" -c "$TMP/ws.ini" --print-config | grep -q "^queue_max_messages = 2000$" && ok print_config_shows_values \
         || fail print_config_shows_values "no queue_max_messages"
 fi
 
