@@ -26,9 +26,11 @@ static const uint64_t TAG_REFDATA = UINT64_MAX;
 static const uint64_t NS_PER_MS = 1000000;
 static const uint64_t KS_RECHECK_NS = 100000000;        /* key store file checks, at most */
 static const uint64_t HOUSEKEEPING_NS = 1000000000;
+static const uint64_t INFLIGHT_SLEEP_MAX_NS = 50000;    /* backoff's sleep with answers awaited */
 
 enum {
     SPIN_PASSES = 128, YIELD_PASSES = 64, /* as idle.h's backoff */
+    SOCKETS_EVERY_PASSES = 16,            /* socket polls while answers are awaited */
     HEADERS_MAX_BYTES = 512,
     AUTH_TS_MAX = 18,
 };
@@ -57,7 +59,8 @@ static void reply_raw(rest_t *r, call_t *c, int status, const char *error_code, 
     const char *body = jw_ok(&r->jw) ? r->jw.buf : "{}";
     size_t blen = jw_ok(&r->jw) ? r->jw.len : 2;
     int rc = server_respond(r->srv, c->conn, status, h, body, blen, close_after);
-    uint64_t lat = (clock_mono_ns() - c->t0_ns) / 1000;
+    uint64_t now = clock_mono_ns();
+    uint64_t lat = (now - c->t0_ns) / 1000;
     if (rc < 0)
         r->metrics.answers_lost++;
     rest_metrics_observe(&r->metrics, (unsigned)c->route_index, status, lat);
@@ -65,7 +68,7 @@ static void reply_raw(rest_t *r, call_t *c, int status, const char *error_code, 
                       .latency_us = lat, .key_id = c->authed ? c->key_id : NULL,
                       .account = c->authed ? (int64_t)c->account : -1, .cmd_seq = c->cmd_seq, .addr = c->addr,
                       .error = error_code, .bytes_in = c->bytes_in, .bytes_out = blen};
-    alog_write(&r->alog, &e);
+    alog_write(&r->alog, &e, now);
     c->waiting = false;
     c->route = NULL;
 }
@@ -626,8 +629,13 @@ fail:
     return rc;
 }
 
-/* How long the loop may sleep after `idle` passes without work. */
-static uint64_t idle_wait_ns(const rest_t *r, uint32_t idle)
+/* How long the next socket poll may wait, after `idle` passes without work.
+ * With commands in flight the answers come through shared memory, which wakes
+ * no file descriptor: backoff spins, yields, then sleeps in epoll (a socket
+ * still wakes it) no longer than INFLIGHT_SLEEP_MAX_NS. With nothing in flight
+ * backoff waits in epoll at once, idle_sleep_max_us at most: a request wakes
+ * it, and the event log (trades for the cache) is read that often. */
+static uint64_t idle_wait_ns(const rest_t *r, uint32_t idle, bool inflight, uint64_t now)
 {
     switch (r->cfg.idle) {
     case IDLE_SPIN:
@@ -639,27 +647,40 @@ static uint64_t idle_wait_ns(const rest_t *r, uint32_t idle)
     case IDLE_BACKOFF:
         break;
     }
-    if (idle < SPIN_PASSES)
-        return 0;
-    if (idle < SPIN_PASSES + YIELD_PASSES) {
-        sched_yield();
-        return 0;
+    uint64_t ns = (uint64_t)r->cfg.idle_sleep_max_us * 1000;
+    if (inflight) {
+        if (idle < SPIN_PASSES)
+            return 0;
+        if (idle < SPIN_PASSES + YIELD_PASSES) {
+            sched_yield();
+            return 0;
+        }
+        uint32_t k = idle - SPIN_PASSES - YIELD_PASSES;
+        uint64_t grown = k >= 30 ? UINT64_MAX : (uint64_t)IDLE_SLEEP_MIN_NS << k;
+        if (grown < ns)
+            ns = grown;
+        if (ns > INFLIGHT_SLEEP_MAX_NS)
+            ns = INFLIGHT_SLEEP_MAX_NS;
     }
-    uint32_t k = idle - SPIN_PASSES - YIELD_PASSES;
-    uint64_t ns = k >= 30 ? UINT64_MAX : (uint64_t)IDLE_SLEEP_MIN_NS << k;
-    uint64_t max = (uint64_t)r->cfg.idle_sleep_max_us * 1000;
-    return ns < max ? ns : max;
+    uint64_t due = alog_due_in(&r->alog, now);
+    return due < ns ? due : ns;
 }
 
 int rest_run(rest_t *r, const atomic_bool *stop)
 {
     log_info("listening on %s port %u, engine instance %s, durable acks %s, idle %s", r->cfg.listen,
              server_port(r->srv), r->cfg.instance, r->cfg.durable_acks ? "on" : "off", idle_name(r->cfg.idle));
-    uint32_t idle = 0;
+    uint32_t idle = 0, pass = 0;
     uint64_t next_house = 0;
     while (!atomic_load_explicit(stop, memory_order_relaxed)) {
-        int work = server_poll(r->srv, idle_wait_ns(r, idle));
         uint64_t now = clock_mono_ns();
+        bool inflight = link_inflight(r->link) > 0;
+        uint64_t wait = idle_wait_ns(r, idle, inflight, now);
+        int work = 0;
+        /* while answers are awaited, the sockets every few passes only */
+        if (!inflight || wait > 0 || ++pass % SOCKETS_EVERY_PASSES == 0)
+            work += server_poll(r->srv, wait);
+        now = clock_mono_ns();
         work += link_poll(r->link, now);
         if (r->rd_dirty && !r->rd_querying)
             refdata_query(r);
@@ -668,8 +689,10 @@ int rest_run(rest_t *r, const atomic_bool *stop)
             keystore_refresh(r, now, 0);
             rest_pub_update(&r->pub, &r->metrics, server_connections(r->srv));
         }
+        alog_flush(&r->alog, now, false);
         idle = work > 0 ? 0 : idle + (idle < UINT32_MAX);
     }
+    alog_flush(&r->alog, clock_mono_ns(), true);
     log_info("stopping: %u connections open, %u commands in flight", server_connections(r->srv),
              link_inflight(r->link));
     return 0;

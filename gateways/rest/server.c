@@ -7,7 +7,13 @@
  *   LINGER   write side shut, reading and dropping what the client still
  *            sends, so that closing does not reset the connection before the
  *            client has read the answer (a 413 on a large upload)
- * epoll is level-triggered; the interest set follows the state. */
+ * A connection is registered once, edge-triggered, for input and output, and
+ * never modified: an edge sets can_read / can_write, which stay set until a
+ * recv or send comes up short (or EAGAIN). A BUSY connection keeps its
+ * can_read for after the answer. A read stops at a short read unless the peer
+ * has shut its side (EPOLLRDHUP), when it goes on to the end of file. So a
+ * request costs one recv and one send, and epoll_ctl is called only on
+ * accept. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -51,7 +57,9 @@ typedef struct conn {
     bool http10;
     bool continue_sent;
     bool queued;              /* in the parse queue */
-    uint32_t interest;        /* current epoll events */
+    bool can_read;            /* an input edge not yet read to a short read */
+    bool can_write;           /* no send has come up short since the last output edge */
+    bool rdhup;               /* the peer shut its side */
     char *in;
     uint32_t in_len, in_cap;
     uint32_t req_bytes;       /* bytes of the request held by the gateway */
@@ -92,19 +100,9 @@ static conn_t *conn_of(server_t *s, conn_id_t id)
     return c->state != C_FREE && c->gen == (uint32_t)(id >> 32) ? c : NULL;
 }
 
-static void set_interest(server_t *s, conn_t *c, uint32_t ev)
-{
-    if (c->interest == ev)
-        return;
-    struct epoll_event e = {.events = ev, .data.u64 = (uint64_t)(c - s->conns) + 1};
-    epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
-    c->interest = ev;
-}
-
 static void conn_close(server_t *s, conn_t *c)
 {
-    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    close(c->fd); /* never duplicated: this also leaves the epoll set */
     c->fd = -1;
     c->state = C_FREE;
     c->gen++;
@@ -145,7 +143,8 @@ static void start_linger(server_t *s, conn_t *c, uint64_t now)
     c->drained = 0;
     c->dl = DL_LINGER;
     c->deadline_ns = now + LINGER_MS * NS_PER_MS;
-    set_interest(s, c, EPOLLIN);
+    if (c->can_read)
+        enqueue(s, c); /* drain what came before the edge we already had */
 }
 
 /* After an answer is queued or written: what the connection does next. */
@@ -153,47 +152,44 @@ static void after_write(server_t *s, conn_t *c, uint64_t now)
 {
     bool pending = c->out_off < c->out_len;
     if (c->state == C_CLOSING) {
-        if (pending)
-            set_interest(s, c, EPOLLOUT);
-        else
+        if (!pending)
             start_linger(s, c, now);
-        return;
-    }
-    if (c->state == C_BUSY) {
-        set_interest(s, c, pending ? EPOLLOUT : 0);
         return;
     }
     if (c->state != C_READING)
         return;
     if (pending) {
-        set_interest(s, c, EPOLLOUT | (c->out_len - c->out_off < OUT_HIGH_BYTES ? EPOLLIN : 0));
         if (c->dl != DL_WRITE && c->dl != DL_READ)
             set_deadline(c, DL_WRITE, now + s->cfg.read_timeout_ms * NS_PER_MS);
+        if (c->out_len - c->out_off < OUT_HIGH_BYTES && (c->in_len > 0 || c->can_read))
+            enqueue(s, c);
+    } else if (c->in_len == 0 && !c->can_read) {
+        set_deadline(c, DL_IDLE, now + s->cfg.idle_timeout_ms * NS_PER_MS);
     } else {
-        set_interest(s, c, EPOLLIN);
-        if (c->in_len == 0) {
-            set_deadline(c, DL_IDLE, now + s->cfg.idle_timeout_ms * NS_PER_MS);
-        } else {
-            if (c->dl == DL_WRITE)
-                c->dl = DL_NONE; /* parse() starts the read deadline */
-            enqueue(s, c); /* requests that waited for the answers to drain */
-        }
+        if (c->dl == DL_WRITE)
+            c->dl = DL_NONE; /* parse() starts the read deadline */
+        enqueue(s, c); /* requests that waited for the answers to drain */
     }
 }
 
 /* Writes what it can. Returns 0, or -1 when the connection was closed. */
 static int flush(server_t *s, conn_t *c, uint64_t now)
 {
-    while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    while (c->can_write && c->out_off < c->out_len) {
+        size_t want = c->out_len - c->out_off;
+        ssize_t n = send(c->fd, c->out + c->out_off, want, MSG_NOSIGNAL);
         if (n > 0) {
             c->out_off += (uint32_t)n;
+            if ((size_t)n < want)
+                c->can_write = false; /* the socket buffer is full: wait for the edge */
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->can_write = false;
             break;
+        }
         conn_close(s, c);
         return -1;
     }
@@ -257,7 +253,7 @@ int server_respond(server_t *s, conn_id_t id, int status, const char *extra_head
     } else {
         c->state = C_READING;
         c->continue_sent = false;
-        if (c->in_len > 0)
+        if (c->in_len > 0 || c->can_read)
             enqueue(s, c);
     }
     flush(s, c, now);
@@ -314,31 +310,36 @@ static void parse(server_t *s, conn_t *c, uint64_t now)
     c->http10 = req.version_minor == 0;
     set_deadline(c, DL_NONE, 0);
     s->st.requests++;
-    set_interest(s, c, c->out_off < c->out_len ? EPOLLOUT : 0);
     s->ops.on_request(s->ctx, conn_id(s, c), &req, &c->peer);
 }
 
+/* Reads what the socket holds (while can_read), then parses. */
 static void on_readable(server_t *s, conn_t *c, uint64_t now)
 {
     if (c->state == C_LINGER) {
         char sink[4096];
-        ssize_t n;
-        while ((n = recv(c->fd, sink, sizeof(sink), 0)) > 0) {
-            c->drained += (uint32_t)n;
-            if (c->drained > LINGER_DRAIN_BYTES)
-                break;
+        for (;;) {
+            ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+            if (n > 0) {
+                c->drained += (uint32_t)n;
+                if (c->drained <= LINGER_DRAIN_BYTES)
+                    continue;
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                c->can_read = false;
+                return;
+            }
+            conn_close(s, c); /* end of file, an error, or too much */
+            return;
         }
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||
-            c->drained > LINGER_DRAIN_BYTES)
-            conn_close(s, c);
-        return;
     }
     if (c->state != C_READING)
         return;
-    for (;;) {
+    while (c->can_read && c->out_len - c->out_off < OUT_HIGH_BYTES) {
         if (c->in_len == c->in_cap) {
             if (c->in_cap >= s->in_max)
-                break;
+                break; /* parse() refuses what cannot fit */
             uint32_t cap = c->in_cap ? c->in_cap * 2 : IN_INITIAL_BYTES;
             if (cap > s->in_max)
                 cap = s->in_max;
@@ -350,15 +351,20 @@ static void on_readable(server_t *s, conn_t *c, uint64_t now)
             c->in = p;
             c->in_cap = cap;
         }
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        size_t room = c->in_cap - c->in_len;
+        ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
         if (n > 0) {
             c->in_len += (uint32_t)n;
+            if ((size_t)n < room && !c->rdhup)
+                c->can_read = false; /* drained: the next arrival is a new edge */
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->can_read = false;
             break;
+        }
         conn_close(s, c); /* EOF or error: a half-sent request is dropped */
         return;
     }
@@ -397,9 +403,9 @@ static void accept_all(server_t *s, uint64_t now)
         char *in = c->in, *out = c->out;
         uint32_t in_cap = c->in_cap, out_cap = c->out_cap;
         *c = (conn_t){.fd = fd, .gen = gen ? gen : 1, .state = C_READING, .in = in, .in_cap = in_cap,
-                      .out = out, .out_cap = out_cap, .interest = EPOLLIN, .peer = peer, .dl = DL_IDLE,
+                      .out = out, .out_cap = out_cap, .can_write = true, .peer = peer, .dl = DL_IDLE,
                       .deadline_ns = now + s->cfg.idle_timeout_ms * NS_PER_MS};
-        struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)i + 1};
+        struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u64 = (uint64_t)i + 1};
         if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
             close(fd);
             c->state = C_FREE;
@@ -432,6 +438,8 @@ int server_poll(server_t *s, uint64_t timeout_ns)
 {
     struct epoll_event evs[EVENTS_BATCH];
     int n;
+    if (s->nqueue > 0)
+        timeout_ns = 0; /* input already buffered waits to be parsed */
     if (s->use_pwait2) {
         struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
         n = epoll_pwait2(s->ep, evs, EVENTS_BATCH, &ts, NULL);
@@ -459,9 +467,16 @@ int server_poll(server_t *s, uint64_t timeout_ns)
             conn_close(s, c); /* reset while busy or closing: its answer is dropped */
             continue;
         }
-        if ((e & EPOLLOUT) && flush(s, c, now) < 0)
-            continue;
-        if (e & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        if (e & EPOLLRDHUP)
+            c->rdhup = true;
+        if (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+            c->can_read = true;
+        if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+            c->can_write = true;
+            if (c->out_off < c->out_len && flush(s, c, now) < 0)
+                continue;
+        }
+        if (c->can_read && (c->state == C_READING || c->state == C_LINGER))
             on_readable(s, c, now);
     }
     /* pipelined requests and input that arrived while busy */
@@ -471,8 +486,11 @@ int server_poll(server_t *s, uint64_t timeout_ns)
         for (uint32_t k = 0; k < nq; k++) {
             conn_t *c = &s->conns[s->queue[k]];
             c->queued = false;
-            if (c->state == C_READING) {
-                parse(s, c, now);
+            if (c->state == C_READING || c->state == C_LINGER) {
+                if (c->can_read)
+                    on_readable(s, c, now);
+                else
+                    parse(s, c, now);
                 work++;
             }
         }
