@@ -45,20 +45,22 @@ static void write_out(alog_t *a)
     a->len = 0;
 }
 
-void alog_flush(alog_t *a, uint64_t now_ns, bool force)
-{
-    if (a->len == 0)
-        return;
-    if (force || a->len >= ALOG_FLUSH_BYTES || now_ns - a->first_ns >= ALOG_FLUSH_NS)
-        write_out(a);
-}
-
 uint64_t alog_due_in(const alog_t *a, uint64_t now_ns)
 {
     if (a->len == 0)
         return UINT64_MAX;
+    if (now_ns < a->first_ns)
+        return ALOG_FLUSH_NS; /* a caller's clock read before the line was added */
     uint64_t age = now_ns - a->first_ns;
     return age >= ALOG_FLUSH_NS ? 0 : ALOG_FLUSH_NS - age;
+}
+
+void alog_flush(alog_t *a, uint64_t now_ns, bool force)
+{
+    if (a->len == 0)
+        return;
+    if (force || a->len >= ALOG_FLUSH_BYTES || alog_due_in(a, now_ns) == 0)
+        write_out(a);
 }
 
 void alog_close(alog_t *a)
