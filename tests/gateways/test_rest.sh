@@ -515,6 +515,20 @@ call T1 POST /v1/orders '{"symbol":"BTC-USD","side":"sell","price":"61000.00","q
 took=$(( $(date +%s%3N) - start ))
 expect stopped_engine_gives_504 504 '"code":"engine-timeout"'
 [ "$took" -ge 1400 ] && [ "$took" -lt 4000 ] && ok timeout_is_request_timeout_ms || fail timeout_is_request_timeout_ms "took ${took} ms"
+# A request that arrives while the one before waits for the engine is read
+# after that answer (the connection's input edge came while it was busy).
+now=$(date +%s%3N)
+sig=$(printf '%s%s%s' "$now" GET "/v1/orders?limit=1" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$T1_SECRET" | sed 's/^.*= //')
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET /v1/orders?limit=1 HTTP/1.1\r\nHost: x\r\nX-Bourse-Key: %s\r\nX-Bourse-Timestamp: %s\r\nX-Bourse-Signature: %s\r\n\r\n' \
+    "$T1_KEY" "$now" "$sig" >&3
+sleep 0.3
+printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+timeout 6 cat <&3 >"$TMP/raw"
+exec 3<&-
+statuses=$(grep -ao "HTTP/1.1 [0-9]*" "$TMP/raw" | cut -d' ' -f2 | tr '\n' ' ')
+[ "$statuses" = "504 200 " ] && ok request_sent_while_busy_is_answered_after \
+    || fail request_sent_while_busy_is_answered_after "statuses '$statuses': $(head -c 300 "$TMP/raw")"
 # 80 queries at once: the ring holds 64 (one went above), the rest are refused busy.
 # Stamped ahead (within the receive window) so that signing them all takes no hurry.
 : >"$TMP/burst.cfg"
