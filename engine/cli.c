@@ -385,6 +385,8 @@ static int cmd_watch(const char *instance, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* scripts wait for this line: every event after it is seen */
+    fprintf(stderr, "bourse watch: attached to %s\n", instance);
     idle_t idle;
     idle_init(&idle, IDLE_BACKOFF, WATCH_SLEEP_MAX_NS);
     int rc = 0;

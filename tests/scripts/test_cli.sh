@@ -123,7 +123,7 @@ expect_error send_bad_value_is_named 2 "side: 'up' is not one of" "$CLI" -i "$IN
 
 "$CLI" -i "$INST" watch -n 3 >"$TMP/watch" 2>&1 &
 watch_pid=$!
-sleep 0.3
+for _ in $(seq 200); do grep -q "attached" "$TMP/watch" && break; sleep 0.05; done
 "$CLI" -i "$INST" ping -n 3 >/dev/null 2>&1
 wait $watch_pid
 if [ "$(grep -c '"type":"echo"' "$TMP/watch")" -eq 3 ]; then ok watch_prints_events_as_json; else fail watch_prints_events_as_json "$(cat "$TMP/watch")"; fi

@@ -119,9 +119,9 @@ grep -q "recovered to seq" "$TMP/engine.log" && ok recovery_is_logged || fail re
 kill -INT "$engine_pid"; wait "$engine_pid"
 rm -rf "$DATA/$INST"
 start_engine || fail second_life_starts "$(tail -3 "$TMP/engine.log")"
-"$CLI" -i "$INST" watch --raw "$TMP/live.bin" &
+"$CLI" -i "$INST" watch --raw "$TMP/live.bin" 2>"$TMP/watch.err" &
 watcher=$!
-sleep 0.2
+for _ in $(seq 200); do grep -q "attached" "$TMP/watch.err" && break; sleep 0.05; done
 send add-asset asset=1 name=BTC decimals=8
 send add-asset asset=2 name=USD decimals=2
 send add-instrument instrument=1 symbol=BTC-USD base=1 quote=2 tick_size=100 lot_size=1000000 \
