@@ -140,34 +140,34 @@ static void answer(ws_t *w, session_t *s, pending_t *p)
     }
     sym_t *sym = ws_sym_by_id(w, p->instrument);
     unsigned ps = sym ? sym->price_scale : 0, qs = sym ? sym->qty_scale : 0;
-    jb_t *j = &w->jb;
-    jb_reset(j);
-    jb_obj(j, NULL);
-    jb_str(j, "type", p->type == CMD_NEW_ORDER ? "order-ack" : "cancel-ack");
+    jw_t *j = &w->jw;
+    jw_reset(j);
+    jw_obj(j, NULL);
+    jw_str(j, "type", p->type == CMD_NEW_ORDER ? "order-ack" : "cancel-ack");
     session_put_id(j, p->id);
-    jb_u64(j, "cmd_seq", p->cmd_seq);
-    jb_u64s(j, "order_id", p->order_id);
+    jw_u64(j, "cmd_seq", p->cmd_seq);
+    jw_u64s(j, "order_id", p->order_id);
     session_opt_id(j, "client_order_id", p->client_order_id);
     if (sym)
-        jb_str(j, "symbol", sym->symbol);
+        jw_str(j, "symbol", sym->symbol);
     else
-        jb_null(j, "symbol");
+        jw_null(j, "symbol");
     if (p->type == CMD_NEW_ORDER) {
-        jb_str(j, "side", ws_side_name(p->side));
-        jb_dec(j, "price", p->price, ps);
-        jb_dec(j, "qty", p->qty, qs);
-        jb_dec(j, "filled_qty", p->filled, qs);
-        jb_u64(j, "fills", p->fills);
+        jw_str(j, "side", ws_side_name(p->side));
+        jw_dec(j, "price", p->price, ps);
+        jw_dec(j, "qty", p->qty, qs);
+        jw_dec(j, "filled_qty", p->filled, qs);
+        jw_u64(j, "fills", p->fills);
         const char *status = p->filled == p->qty ? "filled"
                              : p->cancelled > 0  ? (p->filled > 0 ? "partially-filled-cancelled" : "cancelled")
                              : p->filled > 0     ? "partially-filled"
                                                  : "open";
-        jb_str(j, "status", status);
+        jw_str(j, "status", status);
     } else {
-        jb_dec(j, "cancelled_qty", p->cancelled, qs);
+        jw_dec(j, "cancelled_qty", p->cancelled, qs);
     }
-    jb_obj_end(j);
-    session_send_jb(w, s->id);
+    jw_obj_end(j);
+    session_send_jw(w, s->id);
 }
 
 void entry_event(ws_t *w, const rec_t *ev)

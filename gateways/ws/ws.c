@@ -536,7 +536,7 @@ int ws_open(ws_t **out, const ws_config_t *cfg, err_t *err)
         return err_set(err, -ENOMEM, "out of memory");
     w->cfg = *cfg;
     w->backoff_ns = ATTACH_BACKOFF_MIN_NS;
-    jb_init(&w->jb);
+    jw_init_room(&w->jw, WS_SERVER_HDR_MAX);
     int rc;
     if ((rc = ws_config_check(cfg, err)) < 0)
         goto fail;
@@ -669,6 +669,6 @@ void ws_close(ws_t *w)
     auth_replay_destroy(w->replay);
     ratelimit_destroy(w->rl);
     keystore_close(w->ks);
-    jb_free(&w->jb);
+    jw_free(&w->jw);
     free(w);
 }

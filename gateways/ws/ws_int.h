@@ -10,7 +10,7 @@
 
 #include "auth.h"
 #include "client.h"
-#include "jbuf.h"
+#include "jsonw.h"
 #include "keystore.h"
 #include "proto.h"
 #include "ratelimit.h"
@@ -174,7 +174,7 @@ struct ws {
     uint64_t ks_checked_ns;
     auth_replay_t *replay;
     ratelimit_t *rl;
-    jb_t jb;                      /* the message being built */
+    jw_t jw;                      /* the message being built, with room for its frame header */
     ws_stats_t st;
     rec_t batch[256];
 };
@@ -205,12 +205,12 @@ void entry_fail(ws_t *w);
 void entry_forget(ws_t *w, session_t *s);
 
 /* ---- session.c */
-/* Sends what ws->jb holds (a complete object) to one client. */
-int session_send_jb(ws_t *w, wsc_t id);
+/* Sends what ws->jw holds (a complete object) to one client. */
+int session_send_jw(ws_t *w, wsc_t id);
 /* "id": the request's id (JSON text) when it had one. */
-void session_put_id(jb_t *j, const char *req_id);
+void session_put_id(jw_t *j, const char *req_id);
 /* An id as a string, or null when 0. */
-void session_opt_id(jb_t *j, const char *key, uint64_t v);
+void session_opt_id(jw_t *j, const char *key, uint64_t v);
 void session_on_open(void *ctx, wsc_t id, const ws_http_req_t *req, const struct sockaddr_storage *peer);
 void session_on_text(void *ctx, wsc_t id, const char *text, size_t len);
 void session_on_close(void *ctx, wsc_t id, uint16_t code, const char *why);
