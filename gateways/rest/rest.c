@@ -554,7 +554,7 @@ static void on_detach(void *ctx, const char *why)
 static void on_lapped(void *ctx, uint64_t skipped)
 {
     rest_t *r = ctx;
-    (void)skipped;
+    log_warn("event log lapped this gateway: %llu events skipped; caches rebuild", (unsigned long long)skipped);
     r->tc.gaps++;
     r->rd_dirty = true;
 }
