@@ -466,15 +466,7 @@ static void on_event(void *ctx, uint64_t tag, const rec_t *ev)
 {
     rest_t *r = ctx;
     if (tag == TAG_REFDATA) {
-        if (ev->type == EVT_Q_ASSET) {
-            cmd_add_asset_t a;
-            memcpy(&a, ev->payload, sizeof(a));
-            refdata_add_asset(&r->rd_next, &a);
-        } else if (ev->type == EVT_Q_INSTRUMENT) {
-            evt_instrument_t in;
-            memcpy(&in, ev->payload, sizeof(in));
-            refdata_add_instrument(&r->rd_next, &in);
-        }
+        refdata_add_event(&r->rd_next, ev);
         return;
     }
     call_t *c = call_of(r, tag);

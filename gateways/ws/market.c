@@ -405,7 +405,7 @@ void market_instruments(ws_t *w, const char *req_id)
     jw_arr(j, "instruments");
     for (uint32_t i = 0; i < w->nsyms; i++) {
         const sym_t *s = w->syms[i];
-        const asset_t *b = ws_asset(w, s->base), *q = ws_asset(w, s->quote);
+        const rd_asset_t *b = ws_asset(w, s->base), *q = ws_asset(w, s->quote);
         jw_obj(j, NULL);
         jw_str(j, "symbol", s->symbol);
         jw_str(j, "base", b ? b->name : "?");

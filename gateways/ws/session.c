@@ -587,7 +587,7 @@ static void balance_cb(ws_t *w, const rec_t *ev, const void *arg)
     (void)ev;
     const evt_balance_t *b = arg;
     jw_t *j = &w->jw;
-    const asset_t *a = ws_asset(w, b->asset);
+    const rd_asset_t *a = ws_asset(w, b->asset);
     unsigned scale = a ? a->decimals : 0;
     if (a)
         jw_str(j, "asset", a->name);
