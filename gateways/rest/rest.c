@@ -184,25 +184,6 @@ void rest_keystore_unlock(int fd)
 
 /* ---------------------------------------------------------------- authentication */
 
-/* auth_reason_str()'s names with hyphens, the style of every other code. */
-static const char *const auth_codes[AUTH_REASON_COUNT] = {
-    [AUTH_OK] = "ok",
-    [AUTH_MISSING_KEY] = "missing-key",
-    [AUTH_MISSING_TIMESTAMP] = "missing-timestamp",
-    [AUTH_MISSING_SIGNATURE] = "missing-signature",
-    [AUTH_MALFORMED_TIMESTAMP] = "malformed-timestamp",
-    [AUTH_MALFORMED_SIGNATURE] = "malformed-signature",
-    [AUTH_UNKNOWN_KEY] = "unknown-key",
-    [AUTH_REVOKED_KEY] = "revoked-key",
-    [AUTH_BAD_SIGNATURE] = "bad-signature",
-    [AUTH_STALE] = "stale",
-    [AUTH_FUTURE] = "future",
-    [AUTH_REPLAY] = "replay",
-    [AUTH_REPLAY_BUSY] = "replay-busy",
-    [AUTH_FORBIDDEN_ROLE] = "forbidden-role",
-    [AUTH_INTERNAL] = "internal",
-};
-
 static const char *const auth_messages[AUTH_REASON_COUNT] = {
     [AUTH_OK] = "ok",
     [AUTH_MISSING_KEY] = "missing X-Bourse-Key header",
@@ -227,7 +208,7 @@ static int auth_fail(rest_t *r, auth_reason_t why, rest_err_t *e)
         why = AUTH_INTERNAL;
     r->metrics.auth_refused[why]++;
     int status = why == AUTH_FORBIDDEN_ROLE ? 403 : why == AUTH_REPLAY_BUSY ? 503 : why == AUTH_INTERNAL ? 500 : 401;
-    return rest_fail(e, status, auth_codes[why], "%s", auth_messages[why]);
+    return rest_fail(e, status, auth_reason_code(why), "%s", auth_messages[why]);
 }
 
 static int header1(const http_request_t *req, const char *name, const char **v, uint32_t *n, rest_err_t *e)

@@ -22,25 +22,6 @@ static const uint64_t NS_PER_MS = 1000000;
 static const uint64_t KS_RECHECK_NS = 100000000; /* key store file checks on an unknown key, at most */
 enum { FLOOD_REFUSALS_MAX = 100 };                /* refused messages in a row before closing */
 
-/* auth_reason_str()'s names with hyphens, as bourse-rest writes them. */
-static const char *const auth_codes[AUTH_REASON_COUNT] = {
-    [AUTH_OK] = "ok",
-    [AUTH_MISSING_KEY] = "missing-key",
-    [AUTH_MISSING_TIMESTAMP] = "missing-timestamp",
-    [AUTH_MISSING_SIGNATURE] = "missing-signature",
-    [AUTH_MALFORMED_TIMESTAMP] = "malformed-timestamp",
-    [AUTH_MALFORMED_SIGNATURE] = "malformed-signature",
-    [AUTH_UNKNOWN_KEY] = "unknown-key",
-    [AUTH_REVOKED_KEY] = "revoked-key",
-    [AUTH_BAD_SIGNATURE] = "bad-signature",
-    [AUTH_STALE] = "stale",
-    [AUTH_FUTURE] = "future",
-    [AUTH_REPLAY] = "replay",
-    [AUTH_REPLAY_BUSY] = "replay-busy",
-    [AUTH_FORBIDDEN_ROLE] = "forbidden-role",
-    [AUTH_INTERNAL] = "internal",
-};
-
 static const char *const auth_messages[AUTH_REASON_COUNT] = {
     [AUTH_OK] = "ok",
     [AUTH_MISSING_KEY] = "missing key",
@@ -115,7 +96,7 @@ static void auth_refuse(ws_t *w, wsc_t id, const char *req_id, auth_reason_t why
     if ((unsigned)why >= AUTH_REASON_COUNT)
         why = AUTH_INTERNAL;
     w->st.auth_refused++;
-    session_error(w, id, req_id, auth_codes[why], auth_messages[why]);
+    session_error(w, id, req_id, auth_reason_code(why), auth_messages[why]);
 }
 
 /* The checks of auth.h in its order. target is what was signed as the path. */
