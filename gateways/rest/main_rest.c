@@ -33,10 +33,10 @@ static void usage(FILE *f)
 static int keys_open(const rest_config_t *cfg, keystore_t **ks, int *lock)
 {
     err_t err = {0};
-    *lock = rest_keystore_lock(cfg->keystore, &err);
+    *lock = keystore_lock(cfg->keystore, &err);
     if (*lock < 0 || keystore_open(ks, cfg->keystore, cfg->master_key, &err) < 0) {
         fprintf(stderr, "bourse-rest keys: %s\n", err.msg);
-        rest_keystore_unlock(*lock);
+        keystore_unlock(*lock);
         return -1;
     }
     return 0;
@@ -87,7 +87,7 @@ static int keys_create(const rest_config_t *cfg, int argc, char **argv)
     err_t err = {0};
     int rc = keystore_create(ks, role, (uint32_t)account, id, secret, &err);
     keystore_close(ks);
-    rest_keystore_unlock(lock);
+    keystore_unlock(lock);
     if (rc < 0) {
         fprintf(stderr, "bourse-rest keys create: %s\n", err.msg);
         return 1;
@@ -138,7 +138,7 @@ static int keys_cmd(const rest_config_t *cfg, int argc, char **argv)
             }
         }
         keystore_close(ks);
-        rest_keystore_unlock(lock);
+        keystore_unlock(lock);
         return rc < 0 ? 1 : 0;
     }
     fprintf(stderr, "bourse-rest keys: unknown command '%s' (create, revoke, list)\n", argv[1]);

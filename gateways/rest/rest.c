@@ -7,15 +7,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -157,29 +154,6 @@ static bool keystore_refresh(rest_t *r, uint64_t now_ns, uint64_t min_interval_n
 bool rest_keystore_refresh(rest_t *r, uint64_t now_ns)
 {
     return keystore_refresh(r, now_ns, 0);
-}
-
-int rest_keystore_lock(const char *keystore_path, err_t *err)
-{
-    char path[REST_PATH_MAX + 8];
-    snprintf(path, sizeof(path), "%s.lock", keystore_path);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return err_set(err, -errno, "key store lock %s: %s", path, strerror(errno));
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return err_set(err, -e, "key store lock %s: %s", path, strerror(e));
-        }
-    }
-    return fd;
-}
-
-void rest_keystore_unlock(int fd)
-{
-    if (fd >= 0)
-        close(fd); /* releases the flock */
 }
 
 /* ---------------------------------------------------------------- authentication */
@@ -552,7 +526,7 @@ int rest_open(rest_t **out, const rest_config_t *cfg, err_t *err)
     r->rid_base = seed[0] & ~UINT64_C(0xffffffff);
     if ((rc = alog_open(&r->alog, cfg->access_log, err)) < 0)
         goto fail;
-    int lock = rest_keystore_lock(cfg->keystore, err);
+    int lock = keystore_lock(cfg->keystore, err);
     if (lock < 0) {
         rc = lock;
         goto fail;
@@ -560,7 +534,7 @@ int rest_open(rest_t **out, const rest_config_t *cfg, err_t *err)
     if (stat(cfg->keystore, &r->ks_stat) < 0)
         memset(&r->ks_stat, 0, sizeof(r->ks_stat));
     rc = keystore_open(&r->ks, cfg->keystore, cfg->master_key, err);
-    rest_keystore_unlock(lock);
+    keystore_unlock(lock);
     if (rc < 0)
         goto fail;
     rl_config_t kc = {.rate_per_s = cfg->key_rate_per_s, .burst = cfg->key_burst,

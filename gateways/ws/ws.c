@@ -10,14 +10,11 @@
 #include "ws_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -426,25 +423,6 @@ static bool same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* bourse-rest's lock on its store ("<keystore>.lock"), so that a key being
- * created is never read half-written. */
-static int keystore_lock(const char *path, err_t *err)
-{
-    char lp[WS_PATH_MAX + 8];
-    snprintf(lp, sizeof(lp), "%s.lock", path);
-    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return err_set(err, -errno, "key store lock %s: %s", lp, strerror(errno));
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return err_set(err, -e, "key store lock %s: %s", lp, strerror(e));
-        }
-    }
-    return fd;
-}
-
 static int keystore_load(ws_t *w, keystore_t **ks, struct stat *st, err_t *err)
 {
     int lock = keystore_lock(w->cfg.keystore, err);
@@ -453,7 +431,7 @@ static int keystore_load(ws_t *w, keystore_t **ks, struct stat *st, err_t *err)
     if (stat(w->cfg.keystore, st) < 0)
         memset(st, 0, sizeof(*st));
     int rc = keystore_open(ks, w->cfg.keystore, w->cfg.master_key, err);
-    close(lock);
+    keystore_unlock(lock);
     return rc;
 }
 
