@@ -45,7 +45,7 @@ static const inicfg_key_t keys[] = {
     U32("snapshot", "max_pause_ms", snapshot_max_pause_ms, 1, 60000),
 };
 
-static const inicfg_t table = {keys, sizeof(keys) / sizeof(keys[0]), NULL};
+const inicfg_t config_ini = {keys, sizeof(keys) / sizeof(keys[0]), NULL};
 
 void config_defaults(config_t *cfg)
 {
@@ -75,25 +75,25 @@ void config_defaults(config_t *cfg)
 
 int config_set(config_t *cfg, const char *section, const char *key, const char *value, err_t *err)
 {
-    return inicfg_set(&table, cfg, section, key, value, err);
+    return inicfg_set(&config_ini, cfg, section, key, value, err);
 }
 
 int config_parse(config_t *cfg, const char *text, const char *origin, err_t *err)
 {
-    return inicfg_parse(&table, cfg, text, origin, err);
+    return inicfg_parse(&config_ini, cfg, text, origin, err);
 }
 
 int config_load(config_t *cfg, const char *path, err_t *err)
 {
-    return inicfg_load(&table, cfg, path, err);
+    return inicfg_load(&config_ini, cfg, path, err);
 }
 
 int config_env(config_t *cfg, err_t *err)
 {
-    return inicfg_env(&table, cfg, err);
+    return inicfg_env(&config_ini, cfg, err);
 }
 
 void config_write(const config_t *cfg, FILE *f)
 {
-    inicfg_write(&table, cfg, f);
+    inicfg_write(&config_ini, cfg, f);
 }

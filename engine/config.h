@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "idle.h"
+#include "inicfg.h"
 #include "journal.h"
 #include "layout.h"
 #include "matcher.h"
@@ -44,6 +45,9 @@ typedef struct config {
     uint32_t snapshot_keep;       /* snapshots kept; older ones are deleted */
     uint32_t snapshot_max_pause_ms; /* a longer matcher pause for a snapshot is reported as an error */
 } config_t;
+
+/* The keys (inicfg.h): what main() loads through mainopt.h. */
+extern const inicfg_t config_ini;
 
 void config_defaults(config_t *cfg);
 

@@ -11,29 +11,39 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-static const char *const reason_names[AUTH_REASON_COUNT] = {
-    [AUTH_OK] = "ok",
-    [AUTH_MISSING_KEY] = "missing_key",
-    [AUTH_MISSING_TIMESTAMP] = "missing_timestamp",
-    [AUTH_MISSING_SIGNATURE] = "missing_signature",
-    [AUTH_MALFORMED_TIMESTAMP] = "malformed_timestamp",
-    [AUTH_MALFORMED_SIGNATURE] = "malformed_signature",
-    [AUTH_UNKNOWN_KEY] = "unknown_key",
-    [AUTH_REVOKED_KEY] = "revoked_key",
-    [AUTH_BAD_SIGNATURE] = "bad_signature",
-    [AUTH_STALE] = "stale",
-    [AUTH_FUTURE] = "future",
-    [AUTH_REPLAY] = "replay",
-    [AUTH_REPLAY_BUSY] = "replay_busy",
-    [AUTH_FORBIDDEN_ROLE] = "forbidden_role",
-    [AUTH_INTERNAL] = "internal",
+/* Each reason's name for logs and metrics, and its code for error bodies. */
+static const struct {
+    const char *name, *code;
+} reasons[AUTH_REASON_COUNT] = {
+    [AUTH_OK] = {"ok", "ok"},
+    [AUTH_MISSING_KEY] = {"missing_key", "missing-key"},
+    [AUTH_MISSING_TIMESTAMP] = {"missing_timestamp", "missing-timestamp"},
+    [AUTH_MISSING_SIGNATURE] = {"missing_signature", "missing-signature"},
+    [AUTH_MALFORMED_TIMESTAMP] = {"malformed_timestamp", "malformed-timestamp"},
+    [AUTH_MALFORMED_SIGNATURE] = {"malformed_signature", "malformed-signature"},
+    [AUTH_UNKNOWN_KEY] = {"unknown_key", "unknown-key"},
+    [AUTH_REVOKED_KEY] = {"revoked_key", "revoked-key"},
+    [AUTH_BAD_SIGNATURE] = {"bad_signature", "bad-signature"},
+    [AUTH_STALE] = {"stale", "stale"},
+    [AUTH_FUTURE] = {"future", "future"},
+    [AUTH_REPLAY] = {"replay", "replay"},
+    [AUTH_REPLAY_BUSY] = {"replay_busy", "replay-busy"},
+    [AUTH_FORBIDDEN_ROLE] = {"forbidden_role", "forbidden-role"},
+    [AUTH_INTERNAL] = {"internal", "internal"},
 };
 
 const char *auth_reason_str(auth_reason_t r)
 {
-    if ((unsigned)r >= AUTH_REASON_COUNT || reason_names[r] == NULL)
+    if ((unsigned)r >= AUTH_REASON_COUNT || reasons[r].name == NULL)
         return "unknown";
-    return reason_names[r];
+    return reasons[r].name;
+}
+
+const char *auth_reason_code(auth_reason_t r)
+{
+    if ((unsigned)r >= AUTH_REASON_COUNT || reasons[r].code == NULL)
+        return "unknown";
+    return reasons[r].code;
 }
 
 static const char *const role_names[] = {

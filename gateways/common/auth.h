@@ -43,6 +43,9 @@ typedef enum auth_reason {
 /* A short fixed name for logs, metrics and error bodies ("bad_signature").
  * Never NULL; out-of-range values give "unknown". */
 const char *auth_reason_str(auth_reason_t r);
+/* The same with hyphens ("bad-signature"): the error code both gateways
+ * send, in the style of every other code. Out of range: "unknown". */
+const char *auth_reason_code(auth_reason_t r);
 
 /* Roles, in increasing power: each role may do what the ones before it may. */
 typedef enum auth_role {

@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -705,4 +707,28 @@ void keystore_close(keystore_t *ks)
     free(ks->path);
     free(ks->master_path);
     free(ks);
+}
+
+int keystore_lock(const char *path, err_t *err)
+{
+    char lp[PATH_MAX];
+    if ((size_t)snprintf(lp, sizeof(lp), "%s.lock", path) >= sizeof(lp))
+        return err_set(err, -ENAMETOOLONG, "key store lock %s.lock: path too long", path);
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_set(err, -errno, "key store lock %s: %s", lp, strerror(errno));
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            close(fd);
+            return err_set(err, -e, "key store lock %s: %s", lp, strerror(e));
+        }
+    }
+    return fd;
+}
+
+void keystore_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the flock */
 }

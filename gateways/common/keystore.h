@@ -1,4 +1,4 @@
-/* keystore.h - the REST gateway's API keys: key id, secret, role, account.
+/* keystore.h - the gateways' API keys: key id, secret, role, account.
  *
  * The store is a text file the gateway owns (mode 0600, rewritten atomically:
  * temp file, fsync, rename, fsync of the directory). Each secret is encrypted
@@ -97,5 +97,15 @@ void keystore_secret_hex(const uint8_t secret[KS_SECRET_BYTES], char out[KS_SECR
 
 /* Wipes the secrets and the master key from memory and frees the store. */
 void keystore_close(keystore_t *ks);
+
+/* Takes the store's lock file (<path>.lock, created 0600), held by whoever
+ * changes the store (bourse-rest, `bourse-rest keys`), so that two writers
+ * never lose each other's keys, and by a reader that must not see a key
+ * being created (bourse-ws). Blocks while another process holds it; the
+ * same process must not take it twice. Returns the lock's descriptor
+ * (release with keystore_unlock) or a negative errno with err set. */
+int keystore_lock(const char *path, err_t *err);
+/* Releases a lock keystore_lock took; a negative fd is ignored. */
+void keystore_unlock(int fd);
 
 #endif

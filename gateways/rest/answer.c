@@ -177,7 +177,7 @@ static void symbol(jw_t *w, const scales_t *s)
 static void cloid(jw_t *w, uint64_t v)
 {
     if (v)
-        jw_id(w, "client_order_id", v);
+        jw_u64s(w, "client_order_id", v);
     else
         jw_null(w, "client_order_id");
 }
@@ -194,8 +194,8 @@ static void fills_of(jw_t *w, const collect_t *c, uint64_t order_id, const scale
         if (t.taker_order_id != order_id)
             continue;
         jw_obj(w, NULL);
-        jw_id(w, "trade_id", t.trade_id);
-        jw_id(w, "maker_order_id", t.maker_order_id);
+        jw_u64s(w, "trade_id", t.trade_id);
+        jw_u64s(w, "maker_order_id", t.maker_order_id);
         jw_dec(w, "price", t.price, s->price);
         jw_dec(w, "qty", t.qty, s->qty);
         jw_dec(w, "fee", t.taker_fee, s->price);
@@ -239,7 +239,7 @@ static const char *status_of(int64_t qty_total, int64_t filled, bool cancelled)
 
 static void order_fields(jw_t *w, const evt_accepted_t *a, const scales_t *s)
 {
-    jw_id(w, "order_id", a->order_id);
+    jw_u64s(w, "order_id", a->order_id);
     cloid(w, a->client_order_id);
     symbol(w, s);
     jw_str(w, "side", NAME(side_names, a->side));
@@ -297,7 +297,7 @@ static int answer_amend(jw_t *w, const refdata_t *rd, const collect_t *c, uint64
     const evt_cancelled_t *cx = cancel_of(c, p.order_id, &cb);
     int64_t open = cx ? 0 : open_qty(p.qty, c->filled);
     jw_obj(w, "order");
-    jw_id(w, "order_id", p.order_id);
+    jw_u64s(w, "order_id", p.order_id);
     cloid(w, p.client_order_id);
     symbol(w, &s);
     jw_str(w, "side", NAME(side_names, p.side));
@@ -315,7 +315,7 @@ static int answer_amend(jw_t *w, const refdata_t *rd, const collect_t *c, uint64
 static void cancelled_fields(jw_t *w, const refdata_t *rd, const evt_cancelled_t *x)
 {
     scales_t s = scales_of(rd, x->instrument);
-    jw_id(w, "order_id", x->order_id);
+    jw_u64s(w, "order_id", x->order_id);
     cloid(w, x->client_order_id);
     symbol(w, &s);
     jw_str(w, "side", NAME(side_names, x->side));
@@ -439,7 +439,7 @@ int answer_open_orders(jw_t *w, const refdata_t *rd, const collect_t *c, uint32_
     if (end != NULL)
         memcpy(&q, end->payload, sizeof(q));
     if (q.more)
-        jw_id(w, "next_after", q.next_after);
+        jw_u64s(w, "next_after", q.next_after);
     else
         jw_null(w, "next_after");
     jw_u64(w, "cmd_seq", cmd_seq);
@@ -557,7 +557,7 @@ int answer_trades(jw_t *w, const rd_instrument_t *in, const tc_trade_t *const *t
     jw_arr(w, "trades");
     for (uint32_t i = 0; i < n; i++) {
         jw_obj(w, NULL);
-        jw_id(w, "trade_id", t[i]->t.trade_id);
+        jw_u64s(w, "trade_id", t[i]->t.trade_id);
         jw_dec(w, "price", t[i]->t.price, in->price_scale);
         jw_dec(w, "qty", t[i]->t.qty, in->qty_scale);
         jw_str(w, "taker_side", NAME(side_names, t[i]->t.taker_side));
@@ -574,8 +574,8 @@ static void fill(jw_t *w, const refdata_t *rd, const tc_trade_t *t, bool maker)
     scales_t s = scales_of(rd, t->t.instrument);
     unsigned side = maker ? (unsigned)!t->t.taker_side : t->t.taker_side;
     jw_obj(w, NULL);
-    jw_id(w, "trade_id", t->t.trade_id);
-    jw_id(w, "order_id", maker ? t->t.maker_order_id : t->t.taker_order_id);
+    jw_u64s(w, "trade_id", t->t.trade_id);
+    jw_u64s(w, "order_id", maker ? t->t.maker_order_id : t->t.taker_order_id);
     symbol(w, &s);
     jw_str(w, "side", NAME(side_names, side));
     jw_dec(w, "price", t->t.price, s.price);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,18 +10,9 @@
 
 #include "keystore.h"
 #include "log.h"
+#include "mainopt.h"
 #include "rest.h"
 #include "rest_config.h"
-#include "version.h"
-
-/* The signal handler's only way in. */
-static atomic_bool stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store_explicit(&stop_requested, true, memory_order_relaxed);
-}
 
 static void usage(FILE *f)
 {
@@ -43,10 +33,10 @@ static void usage(FILE *f)
 static int keys_open(const rest_config_t *cfg, keystore_t **ks, int *lock)
 {
     err_t err = {0};
-    *lock = rest_keystore_lock(cfg->keystore, &err);
+    *lock = keystore_lock(cfg->keystore, &err);
     if (*lock < 0 || keystore_open(ks, cfg->keystore, cfg->master_key, &err) < 0) {
         fprintf(stderr, "bourse-rest keys: %s\n", err.msg);
-        rest_keystore_unlock(*lock);
+        keystore_unlock(*lock);
         return -1;
     }
     return 0;
@@ -97,7 +87,7 @@ static int keys_create(const rest_config_t *cfg, int argc, char **argv)
     err_t err = {0};
     int rc = keystore_create(ks, role, (uint32_t)account, id, secret, &err);
     keystore_close(ks);
-    rest_keystore_unlock(lock);
+    keystore_unlock(lock);
     if (rc < 0) {
         fprintf(stderr, "bourse-rest keys create: %s\n", err.msg);
         return 1;
@@ -148,7 +138,7 @@ static int keys_cmd(const rest_config_t *cfg, int argc, char **argv)
             }
         }
         keystore_close(ks);
-        rest_keystore_unlock(lock);
+        keystore_unlock(lock);
         return rc < 0 ? 1 : 0;
     }
     fprintf(stderr, "bourse-rest keys: unknown command '%s' (create, revoke, list)\n", argv[1]);
@@ -157,67 +147,38 @@ static int keys_cmd(const rest_config_t *cfg, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"print-config", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *instance = NULL;
-    bool print_config = false;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "+:c:i:hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 'i': instance = optarg; break;
-        case 'P': print_config = true; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("bourse-rest %s\n", BOURSE_VERSION); return 0;
-        case ':':
-            fprintf(stderr, "bourse-rest: option '%s' needs a value (see --help)\n", argv[optind - 1]);
-            return 2;
-        default:
-            if (optopt != 0)
-                fprintf(stderr, "bourse-rest: unknown option '-%c' (see --help)\n", optopt);
-            else
-                fprintf(stderr, "bourse-rest: unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return 2;
-        }
-    }
+    mainopt_t o = {.prog = "bourse-rest", .usage = usage, .ini = &rest_config_ini, .section = "rest",
+                   .operands = true};
+    int rc = mainopt_parse(&o, argc, argv);
+    if (rc != MAINOPT_RUN)
+        return rc;
     rest_config_t cfg;
     err_t err = {0};
     rest_config_defaults(&cfg);
-    int rc = config_path ? rest_config_load(&cfg, config_path, &err) : rest_config_env(&cfg, &err);
-    if (rc == 0 && instance != NULL)
-        rc = rest_config_set(&cfg, "rest", "instance", instance, &err);
-    if (rc < 0) {
+    if (mainopt_config(&o, &cfg, &err) < 0) {
         fprintf(stderr, "bourse-rest: %s\n", err.msg);
         return 1;
     }
-    if (optind < argc) {
-        if (strcmp(argv[optind], "keys") == 0)
-            return keys_cmd(&cfg, argc - optind, argv + optind);
-        fprintf(stderr, "bourse-rest: unexpected argument '%s' (see --help)\n", argv[optind]);
+    if (o.next < argc) {
+        if (strcmp(argv[o.next], "keys") == 0)
+            return keys_cmd(&cfg, argc - o.next, argv + o.next);
+        fprintf(stderr, "bourse-rest: unexpected argument '%s' (see --help)\n", argv[o.next]);
         return 2;
     }
-    if (print_config) {
-        rest_config_write(&cfg, stdout);
+    if (o.print_config) {
+        inicfg_write(&rest_config_ini, &cfg, stdout);
         return 0;
     }
 
     log_init("rest", LOG_INFO);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    const atomic_bool *stop = mainopt_stop_on_signals();
 
     rest_t *r;
     if (rest_open(&r, &cfg, &err) < 0) {
         fprintf(stderr, "bourse-rest: %s\n", err.msg);
         return 1;
     }
-    rest_run(r, &stop_requested);
+    rest_run(r, stop);
     rest_close(r);
     return 0;
 }

@@ -7,15 +7,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -162,49 +159,7 @@ bool rest_keystore_refresh(rest_t *r, uint64_t now_ns)
     return keystore_refresh(r, now_ns, 0);
 }
 
-int rest_keystore_lock(const char *keystore_path, err_t *err)
-{
-    char path[REST_PATH_MAX + 8];
-    snprintf(path, sizeof(path), "%s.lock", keystore_path);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return err_set(err, -errno, "key store lock %s: %s", path, strerror(errno));
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return err_set(err, -e, "key store lock %s: %s", path, strerror(e));
-        }
-    }
-    return fd;
-}
-
-void rest_keystore_unlock(int fd)
-{
-    if (fd >= 0)
-        close(fd); /* releases the flock */
-}
-
 /* ---------------------------------------------------------------- authentication */
-
-/* auth_reason_str()'s names with hyphens, the style of every other code. */
-static const char *const auth_codes[AUTH_REASON_COUNT] = {
-    [AUTH_OK] = "ok",
-    [AUTH_MISSING_KEY] = "missing-key",
-    [AUTH_MISSING_TIMESTAMP] = "missing-timestamp",
-    [AUTH_MISSING_SIGNATURE] = "missing-signature",
-    [AUTH_MALFORMED_TIMESTAMP] = "malformed-timestamp",
-    [AUTH_MALFORMED_SIGNATURE] = "malformed-signature",
-    [AUTH_UNKNOWN_KEY] = "unknown-key",
-    [AUTH_REVOKED_KEY] = "revoked-key",
-    [AUTH_BAD_SIGNATURE] = "bad-signature",
-    [AUTH_STALE] = "stale",
-    [AUTH_FUTURE] = "future",
-    [AUTH_REPLAY] = "replay",
-    [AUTH_REPLAY_BUSY] = "replay-busy",
-    [AUTH_FORBIDDEN_ROLE] = "forbidden-role",
-    [AUTH_INTERNAL] = "internal",
-};
 
 static const char *const auth_messages[AUTH_REASON_COUNT] = {
     [AUTH_OK] = "ok",
@@ -230,7 +185,7 @@ static int auth_fail(rest_t *r, auth_reason_t why, rest_err_t *e)
         why = AUTH_INTERNAL;
     r->metrics.auth_refused[why]++;
     int status = why == AUTH_FORBIDDEN_ROLE ? 403 : why == AUTH_REPLAY_BUSY ? 503 : why == AUTH_INTERNAL ? 500 : 401;
-    return rest_fail(e, status, auth_codes[why], "%s", auth_messages[why]);
+    return rest_fail(e, status, auth_reason_code(why), "%s", auth_messages[why]);
 }
 
 static int header1(const http_request_t *req, const char *name, const char **v, uint32_t *n, rest_err_t *e)
@@ -469,15 +424,7 @@ static void on_event(void *ctx, uint64_t tag, const rec_t *ev)
 {
     rest_t *r = ctx;
     if (tag == TAG_REFDATA) {
-        if (ev->type == EVT_Q_ASSET) {
-            cmd_add_asset_t a;
-            memcpy(&a, ev->payload, sizeof(a));
-            refdata_add_asset(&r->rd_next, &a);
-        } else if (ev->type == EVT_Q_INSTRUMENT) {
-            evt_instrument_t in;
-            memcpy(&in, ev->payload, sizeof(in));
-            refdata_add_instrument(&r->rd_next, &in);
-        }
+        refdata_add_event(&r->rd_next, ev);
         return;
     }
     call_t *c = call_of(r, tag);
@@ -557,7 +504,7 @@ static void on_detach(void *ctx, const char *why)
 static void on_lapped(void *ctx, uint64_t skipped)
 {
     rest_t *r = ctx;
-    (void)skipped;
+    log_warn("event log lapped this gateway: %llu events skipped; caches rebuild", (unsigned long long)skipped);
     r->tc.gaps++;
     r->rd_dirty = true;
 }
@@ -582,7 +529,7 @@ int rest_open(rest_t **out, const rest_config_t *cfg, err_t *err)
     r->rid_base = seed[0] & ~UINT64_C(0xffffffff);
     if ((rc = alog_open(&r->alog, cfg->access_log, err)) < 0)
         goto fail;
-    int lock = rest_keystore_lock(cfg->keystore, err);
+    int lock = keystore_lock(cfg->keystore, err);
     if (lock < 0) {
         rc = lock;
         goto fail;
@@ -590,7 +537,7 @@ int rest_open(rest_t **out, const rest_config_t *cfg, err_t *err)
     if (stat(cfg->keystore, &r->ks_stat) < 0)
         memset(&r->ks_stat, 0, sizeof(r->ks_stat));
     rc = keystore_open(&r->ks, cfg->keystore, cfg->master_key, err);
-    rest_keystore_unlock(lock);
+    keystore_unlock(lock);
     if (rc < 0)
         goto fail;
     rl_config_t kc = {.rate_per_s = cfg->key_rate_per_s, .burst = cfg->key_burst,

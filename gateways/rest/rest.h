@@ -33,11 +33,4 @@ const struct rest_metrics *rest_get_metrics(const rest_t *r);
  * NULL past the last route. */
 const char *rest_route_name(unsigned i);
 
-/* Takes the key store's lock file (<keystore>.lock), shared by the gateway
- * and `bourse-rest keys`, so that two writers never lose each other's keys.
- * Returns the lock's descriptor (release with rest_keystore_unlock) or a
- * negative errno with err set. Blocks while another process holds it. */
-int rest_keystore_lock(const char *keystore_path, err_t *err);
-void rest_keystore_unlock(int fd);
-
 #endif

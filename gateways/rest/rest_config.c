@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "inicfg.h"
 #include "ratelimit.h"
 #include "shm.h"
 
@@ -41,7 +40,7 @@ static const inicfg_key_t keys[] = {
     U32("idle_sleep_max_us", idle_sleep_max_us, 1, 1000000),
 };
 
-static const inicfg_t table = {keys, sizeof(keys) / sizeof(keys[0]), "(bourse-rest reads [rest])"};
+const inicfg_t rest_config_ini = {keys, sizeof(keys) / sizeof(keys[0]), "(bourse-rest reads [rest])"};
 
 void rest_config_defaults(rest_config_t *cfg)
 {
@@ -71,29 +70,4 @@ void rest_config_defaults(rest_config_t *cfg)
     cfg->ready_heartbeat_ms = 2000;
     cfg->idle = IDLE_BACKOFF;
     cfg->idle_sleep_max_us = 1000;
-}
-
-int rest_config_set(rest_config_t *cfg, const char *section, const char *key, const char *value, err_t *err)
-{
-    return inicfg_set(&table, cfg, section, key, value, err);
-}
-
-int rest_config_parse(rest_config_t *cfg, const char *text, const char *origin, err_t *err)
-{
-    return inicfg_parse(&table, cfg, text, origin, err);
-}
-
-int rest_config_load(rest_config_t *cfg, const char *path, err_t *err)
-{
-    return inicfg_load(&table, cfg, path, err);
-}
-
-int rest_config_env(rest_config_t *cfg, err_t *err)
-{
-    return inicfg_env(&table, cfg, err);
-}
-
-void rest_config_write(const rest_config_t *cfg, FILE *f)
-{
-    inicfg_write(&table, cfg, f);
 }

@@ -8,10 +8,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "err.h"
 #include "idle.h"
+#include "inicfg.h"
 #include "layout.h"
 
 enum { REST_PATH_MAX = 1024, REST_ADDR_MAX = 64 };
@@ -42,23 +42,10 @@ typedef struct rest_config {
     uint32_t idle_sleep_max_us;      /* longest backoff sleep */
 } rest_config_t;
 
+/* The [rest] keys (inicfg.h): main() loads, overrides and prints the
+ * configuration with them (mainopt.h). */
+extern const inicfg_t rest_config_ini;
+
 void rest_config_defaults(rest_config_t *cfg);
-
-/* Parses the INI file at path into cfg (defaults or earlier values), then
- * applies environment overrides. Returns 0 or a negative errno with err set. */
-int rest_config_load(rest_config_t *cfg, const char *path, err_t *err);
-
-/* Parses INI text; origin names it in messages. No environment overrides. */
-int rest_config_parse(rest_config_t *cfg, const char *text, const char *origin, err_t *err);
-
-/* Applies BOURSE_REST_<KEY> variables from the environment. */
-int rest_config_env(rest_config_t *cfg, err_t *err);
-
-/* Sets one key from its text form. */
-int rest_config_set(rest_config_t *cfg, const char *section, const char *key, const char *value,
-                    err_t *err);
-
-/* Writes the configuration in INI form (for --print-config). */
-void rest_config_write(const rest_config_t *cfg, FILE *f);
 
 #endif

@@ -448,7 +448,7 @@ static void key_create(rest_t *r, call_t *c, const http_request_t *req, const ch
         return;
     }
     err_t err = {0};
-    int lock = rest_keystore_lock(r->cfg.keystore, &err);
+    int lock = keystore_lock(r->cfg.keystore, &err);
     char id[KS_KEY_ID_MAX + 1];
     uint8_t secret[KS_SECRET_BYTES];
     int rc = lock;
@@ -456,7 +456,7 @@ static void key_create(rest_t *r, call_t *c, const http_request_t *req, const ch
         rest_keystore_refresh(r, clock_mono_ns()); /* keys another process added are kept */
         rc = keystore_create(r->ks, role, account, id, secret, &err);
         rest_keystore_refresh(r, clock_mono_ns()); /* our own write: remember its file */
-        rest_keystore_unlock(lock);
+        keystore_unlock(lock);
     }
     if (rc < 0) {
         log_error("create key: %s", err.msg);
@@ -492,13 +492,13 @@ static void key_revoke(rest_t *r, call_t *c, const http_request_t *req, const ch
     memcpy(id, p, n);
     id[n] = '\0';
     err_t err = {0};
-    int lock = rest_keystore_lock(r->cfg.keystore, &err);
+    int lock = keystore_lock(r->cfg.keystore, &err);
     int rc = lock;
     if (lock >= 0) {
         rest_keystore_refresh(r, clock_mono_ns());
         rc = keystore_revoke(r->ks, id, &err);
         rest_keystore_refresh(r, clock_mono_ns());
-        rest_keystore_unlock(lock);
+        keystore_unlock(lock);
     }
     if (rc == -ENOENT) {
         rest_reply_fail(r, c, 404, "unknown-key", "no such key");

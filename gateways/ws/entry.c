@@ -3,7 +3,7 @@
  *   {"op":"order", "symbol", "side", "price", "qty", "type"?, "tif"?, "post_only"?, "client_order_id"?, "id"?}
  *   {"op":"cancel", "order_id" | "client_order_id", "id"?}
  * checked as bourse-rest checks them (decimals at the instrument's scales,
- * on its tick and lot grids), sent on the gateway's command ring with a ref
+ * on its tick and lot grids), sent through the engine link with a tag
  * naming the session, and answered on the socket, once the engine's answer
  * is complete and durable (as bourse-rest's acks), with
  *   {"type":"order-ack", "id", "cmd_seq", "order_id", "client_order_id", "symbol", "side", "price", "qty",
@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
 #include "decimal.h"
 
 /* A decimal field at scale, on a grid of step. Returns 0, or -1 with an error sent. */
@@ -48,14 +47,14 @@ static int decimal_field(ws_t *w, session_t *s, const ws_req_t *r, const char *w
 static pending_t *pending_slot(session_t *s)
 {
     for (int i = 0; i < SESSION_PENDING_MAX; i++)
-        if (s->pend[i].ref == 0)
+        if (s->pend[i].tag == 0)
             return &s->pend[i];
     return NULL;
 }
 
 static void pending_free(ws_t *w, session_t *s, pending_t *p)
 {
-    p->ref = 0;
+    p->tag = 0;
     s->npend--;
     w->npending--;
 }
@@ -107,7 +106,7 @@ void entry_command(ws_t *w, session_t *s, const ws_req_t *r)
         np.order_id = r->order_id;
         np.client_order_id = r->client_order_id;
     }
-    int rc = ws_submit(w, &cmd, WSC_INDEX(s->id));
+    int rc = ws_submit(w, &cmd, WSC_INDEX(s->id), &np.tag);
     if (rc == -EAGAIN) {
         session_error(w, s->id, r->id, "engine-busy", "the engine's command ring is full: retry shortly");
         return;
@@ -116,8 +115,6 @@ void entry_command(ws_t *w, session_t *s, const ws_req_t *r)
         session_error(w, s->id, r->id, "engine-unavailable", "the gateway is not attached to a running engine");
         return;
     }
-    np.ref = cmd.ref;
-    np.deadline_ns = clock_mono_ns() + w->cfg.query_timeout_ms * 1000000ull;
     memcpy(np.id, r->id, sizeof(np.id));
     *p = np;
     s->npend++;
@@ -140,45 +137,52 @@ static void answer(ws_t *w, session_t *s, pending_t *p)
     }
     sym_t *sym = ws_sym_by_id(w, p->instrument);
     unsigned ps = sym ? sym->price_scale : 0, qs = sym ? sym->qty_scale : 0;
-    jb_t *j = &w->jb;
-    jb_reset(j);
-    jb_obj(j, NULL);
-    jb_str(j, "type", p->type == CMD_NEW_ORDER ? "order-ack" : "cancel-ack");
+    jw_t *j = &w->jw;
+    jw_reset(j);
+    jw_obj(j, NULL);
+    jw_str(j, "type", p->type == CMD_NEW_ORDER ? "order-ack" : "cancel-ack");
     session_put_id(j, p->id);
-    jb_u64(j, "cmd_seq", p->cmd_seq);
-    jb_u64s(j, "order_id", p->order_id);
+    jw_u64(j, "cmd_seq", p->cmd_seq);
+    jw_u64s(j, "order_id", p->order_id);
     session_opt_id(j, "client_order_id", p->client_order_id);
     if (sym)
-        jb_str(j, "symbol", sym->symbol);
+        jw_str(j, "symbol", sym->symbol);
     else
-        jb_null(j, "symbol");
+        jw_null(j, "symbol");
     if (p->type == CMD_NEW_ORDER) {
-        jb_str(j, "side", ws_side_name(p->side));
-        jb_dec(j, "price", p->price, ps);
-        jb_dec(j, "qty", p->qty, qs);
-        jb_dec(j, "filled_qty", p->filled, qs);
-        jb_u64(j, "fills", p->fills);
+        jw_str(j, "side", ws_side_name(p->side));
+        jw_dec(j, "price", p->price, ps);
+        jw_dec(j, "qty", p->qty, qs);
+        jw_dec(j, "filled_qty", p->filled, qs);
+        jw_u64(j, "fills", p->fills);
         const char *status = p->filled == p->qty ? "filled"
                              : p->cancelled > 0  ? (p->filled > 0 ? "partially-filled-cancelled" : "cancelled")
                              : p->filled > 0     ? "partially-filled"
                                                  : "open";
-        jb_str(j, "status", status);
+        jw_str(j, "status", status);
     } else {
-        jb_dec(j, "cancelled_qty", p->cancelled, qs);
+        jw_dec(j, "cancelled_qty", p->cancelled, qs);
     }
-    jb_obj_end(j);
-    session_send_jb(w, s->id);
+    jw_obj_end(j);
+    session_send_jw(w, s->id);
 }
 
-void entry_event(ws_t *w, const rec_t *ev)
+/* The pending command of tag; NULL when its client left. */
+static pending_t *pending_of(ws_t *w, uint64_t tag, session_t **s)
 {
-    session_t *s = sess_at(w, (uint32_t)(ev->ref & ((1u << WS_CMD_INDEX_BITS) - 1)));
-    pending_t *p = NULL;
-    for (int i = 0; s != NULL && i < SESSION_PENDING_MAX && p == NULL; i++)
-        if (s->pend[i].ref == ev->ref && !s->pend[i].done)
-            p = &s->pend[i];
-    if (p == NULL)
-        return; /* its client left, or it timed out */
+    *s = sess_at(w, (uint32_t)(tag & ((1u << WS_CMD_INDEX_BITS) - 1)));
+    for (int i = 0; *s != NULL && i < SESSION_PENDING_MAX; i++)
+        if ((*s)->pend[i].tag == tag)
+            return &(*s)->pend[i];
+    return NULL;
+}
+
+void entry_event(ws_t *w, uint64_t tag, const rec_t *ev)
+{
+    session_t *s;
+    pending_t *p = pending_of(w, tag, &s);
+    if (p == NULL || p->done)
+        return; /* its client left */
     switch (ev->type) {
     case EVT_ACCEPTED: {
         evt_accepted_t a;
@@ -223,31 +227,26 @@ void entry_event(ws_t *w, const rec_t *ev)
         return;
     p->done = true;
     p->cmd_seq = ev->cmd_seq;
-    if (w->cl != NULL && client_durable_seq(w->cl) >= p->cmd_seq) {
+    /* durable already: the ack goes before the streams hear of the command's
+     * last event (the link's on_done would come after them) */
+    if (client_durable_seq(link_client(w->link)) >= p->cmd_seq) {
         answer(w, s, p);
         pending_free(w, s, p);
     }
 }
 
-void entry_tick(ws_t *w, uint64_t now_ns)
+void entry_done(ws_t *w, uint64_t tag, int status)
 {
-    uint64_t durable = w->cl ? client_durable_seq(w->cl) : 0;
-    for (uint32_t i = 0; i < w->cfg.max_connections && w->npending > 0; i++) {
-        session_t *s = &w->sess[i];
-        for (int k = 0; s->npend > 0 && k < SESSION_PENDING_MAX; k++) {
-            pending_t *p = &s->pend[k];
-            if (p->ref == 0)
-                continue;
-            if (p->done && durable >= p->cmd_seq) {
-                answer(w, s, p);
-                pending_free(w, s, p);
-            } else if (now_ns >= p->deadline_ns) {
-                session_error(w, s->id, p->id, "engine-timeout",
-                              "no answer from the engine in time; the command may still take effect: query it");
-                pending_free(w, s, p);
-            }
-        }
-    }
+    session_t *s;
+    pending_t *p = pending_of(w, tag, &s);
+    if (p == NULL || status == -ESTALE)
+        return; /* answered, its client left, or entry_fail's */
+    if (status == 0)
+        answer(w, s, p);
+    else
+        session_error(w, s->id, p->id, "engine-timeout",
+                      "no answer from the engine in time; the command may still take effect: query it");
+    pending_free(w, s, p);
 }
 
 void entry_fail(ws_t *w)
@@ -255,7 +254,7 @@ void entry_fail(ws_t *w)
     for (uint32_t i = 0; i < w->cfg.max_connections && w->npending > 0; i++) {
         session_t *s = &w->sess[i];
         for (int k = 0; s->npend > 0 && k < SESSION_PENDING_MAX; k++) {
-            if (s->pend[k].ref == 0)
+            if (s->pend[k].tag == 0)
                 continue;
             session_error(w, s->id, s->pend[k].id, "engine-unavailable",
                           "the engine went away before answering; the command may have taken effect");
@@ -267,6 +266,6 @@ void entry_fail(ws_t *w)
 void entry_forget(ws_t *w, session_t *s)
 {
     for (int k = 0; s->npend > 0 && k < SESSION_PENDING_MAX; k++)
-        if (s->pend[k].ref != 0)
+        if (s->pend[k].tag != 0)
             pending_free(w, s, &s->pend[k]);
 }

@@ -1,24 +1,12 @@
 /* main_ws.c - bourse-ws: the WebSocket market-data gateway and its live page. */
-#include <getopt.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/resource.h>
 
 #include "log.h"
-#include "version.h"
+#include "mainopt.h"
 #include "ws.h"
 #include "ws_config.h"
-
-/* The signal handler's only way in. */
-static atomic_bool stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store_explicit(&stop_requested, true, memory_order_relaxed);
-}
 
 static void usage(FILE *f)
 {
@@ -35,60 +23,27 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"print-config", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
-    };
-    const char *config_path = NULL, *instance = NULL;
-    bool print_config = false;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":c:i:hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 'i': instance = optarg; break;
-        case 'P': print_config = true; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("bourse-ws %s\n", BOURSE_VERSION); return 0;
-        case ':':
-            fprintf(stderr, "bourse-ws: option '%s' needs a value (see --help)\n", argv[optind - 1]);
-            return 2;
-        default:
-            if (optopt != 0)
-                fprintf(stderr, "bourse-ws: unknown option '-%c' (see --help)\n", optopt);
-            else
-                fprintf(stderr, "bourse-ws: unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "bourse-ws: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
-    }
+    mainopt_t o = {.prog = "bourse-ws", .usage = usage, .ini = &ws_config_ini, .section = "ws"};
+    int rc = mainopt_parse(&o, argc, argv);
+    if (rc != MAINOPT_RUN)
+        return rc;
     ws_config_t cfg;
     err_t err = {0};
     ws_config_defaults(&cfg);
-    int rc = config_path ? ws_config_load(&cfg, config_path, &err) : ws_config_env(&cfg, &err);
-    if (rc == 0 && instance != NULL)
-        rc = ws_config_set(&cfg, "ws", "instance", instance, &err);
+    rc = mainopt_config(&o, &cfg, &err);
     if (rc == 0)
         rc = ws_config_check(&cfg, &err);
     if (rc < 0) {
         fprintf(stderr, "bourse-ws: %s\n", err.msg);
         return 1;
     }
-    if (print_config) {
-        ws_config_write(&cfg, stdout);
+    if (o.print_config) {
+        inicfg_write(&ws_config_ini, &cfg, stdout);
         return 0;
     }
 
     log_init("ws", LOG_INFO);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    const atomic_bool *stop = mainopt_stop_on_signals();
 
     /* a descriptor a client: the usual soft limit of 1024 would cap max_connections */
     struct rlimit rl;
@@ -105,7 +60,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bourse-ws: %s\n", err.msg);
         return 1;
     }
-    ws_run(w, &stop_requested);
+    ws_run(w, stop);
     ws_close(w);
     return 0;
 }

@@ -1,6 +1,6 @@
 /* market.c - a symbol's public state in bourse-ws (the book replica's deltas,
  * the ticker, recent trades, 1 s and 1 min candles) and the messages built
- * from it. Each message is built once into ws->jb and fanned out to the
+ * from it. Each message is built once into ws->jw and fanned out to the
  * stream's subscribers; a new subscriber gets a snapshot tagged with the
  * stream's current seq, so the next message it sees is seq + 1.
  *
@@ -111,37 +111,37 @@ static void candle_add(candles_t *cd, uint64_t ts_ns, int64_t price, int64_t qty
 }
 
 /* {"type", "channel", "symbol", "seq", "cmd_seq", "ts", then the caller's members */
-static void head(jb_t *j, const char *type, const sym_t *s, ws_chan_t ch, uint64_t seq, uint64_t cmd_seq,
+static void head(jw_t *j, const char *type, const sym_t *s, ws_chan_t ch, uint64_t seq, uint64_t cmd_seq,
                  uint64_t ts_ns)
 {
-    jb_reset(j);
-    jb_obj(j, NULL);
-    jb_str(j, "type", type);
-    jb_str(j, "channel", chan_of[ch]);
-    jb_str(j, "symbol", s->symbol);
-    jb_u64(j, "seq", seq);
-    jb_u64(j, "cmd_seq", cmd_seq);
-    jb_u64s(j, "ts", ts_ns);
+    jw_reset(j);
+    jw_obj(j, NULL);
+    jw_str(j, "type", type);
+    jw_str(j, "channel", chan_of[ch]);
+    jw_str(j, "symbol", s->symbol);
+    jw_u64(j, "seq", seq);
+    jw_u64(j, "cmd_seq", cmd_seq);
+    jw_u64s(j, "ts", ts_ns);
 }
 
 static void send_all(ws_t *w, stream_t *st)
 {
-    jb_obj_end(&w->jb);
+    jw_obj_end(&w->jw);
     size_t n;
-    const uint8_t *f = jb_frame(&w->jb, &n);
+    const uint8_t *f = ws_frame_json(&w->jw, &n);
     if (f != NULL)
         ws_fanout(w, st, f, n);
 }
 
-static void trade_json(jb_t *j, const sym_t *s, const trade_rec_t *t, bool inner)
+static void trade_json(jw_t *j, const sym_t *s, const trade_rec_t *t, bool inner)
 {
-    jb_u64s(j, "trade_id", t->trade_id);
-    jb_dec(j, "price", t->price, s->price_scale);
-    jb_dec(j, "qty", t->qty, s->qty_scale);
-    jb_str(j, "side", ws_side_name(t->taker_side));
+    jw_u64s(j, "trade_id", t->trade_id);
+    jw_dec(j, "price", t->price, s->price_scale);
+    jw_dec(j, "qty", t->qty, s->qty_scale);
+    jw_str(j, "side", ws_side_name(t->taker_side));
     if (inner) {
-        jb_u64s(j, "ts", t->ts_ns);
-        jb_u64(j, "cmd_seq", t->cmd_seq);
+        jw_u64s(j, "ts", t->ts_ns);
+        jw_u64(j, "cmd_seq", t->cmd_seq);
     }
 }
 
@@ -171,34 +171,34 @@ void market_trade_event(ws_t *w, sym_t *s, const rec_t *ev, const evt_trade_t *t
     stream_t *st = &s->st[CH_TRADES];
     if (st->n == 0)
         return;
-    head(&w->jb, "trade", s, CH_TRADES, ++st->seq, ev->cmd_seq, ev->ts_ns);
-    trade_json(&w->jb, s, r, false);
+    head(&w->jw, "trade", s, CH_TRADES, ++st->seq, ev->cmd_seq, ev->ts_ns);
+    trade_json(&w->jw, s, r, false);
     send_all(w, st);
 }
 
 /* ---------------------------------------------------------------- messages */
 
-static void levels(jb_t *j, const char *key, const sym_t *s, unsigned side)
+static void levels(jw_t *j, const char *key, const sym_t *s, unsigned side)
 {
-    jb_arr(j, key);
+    jw_arr(j, key);
     uint32_t n = replica_depth(&s->book, side);
     for (uint32_t i = 0; i < n; i++) {
         const replica_level_t *l = replica_level(&s->book, side, i);
-        jb_arr(j, NULL);
-        jb_dec(j, NULL, l->price, s->price_scale);
-        jb_dec(j, NULL, l->qty, s->qty_scale);
-        jb_u64(j, NULL, l->orders);
-        jb_arr_end(j);
+        jw_arr(j, NULL);
+        jw_dec(j, NULL, l->price, s->price_scale);
+        jw_dec(j, NULL, l->qty, s->qty_scale);
+        jw_u64(j, NULL, l->orders);
+        jw_arr_end(j);
     }
-    jb_arr_end(j);
+    jw_arr_end(j);
 }
 
 static void book_snapshot(ws_t *w, const sym_t *s, uint64_t seq)
 {
-    head(&w->jb, "snapshot", s, CH_BOOK, seq, s->cmd_seq, s->ts_ns);
-    levels(&w->jb, "bids", s, SIDE_BUY);
-    levels(&w->jb, "asks", s, SIDE_SELL);
-    jb_obj_end(&w->jb);
+    head(&w->jw, "snapshot", s, CH_BOOK, seq, s->cmd_seq, s->ts_ns);
+    levels(&w->jw, "bids", s, SIDE_BUY);
+    levels(&w->jw, "asks", s, SIDE_SELL);
+    jw_obj_end(&w->jw);
 }
 
 static int chg_cmp(const void *a, const void *b)
@@ -228,35 +228,35 @@ static void book_update(ws_t *w, sym_t *s, bool conflated)
         }
         s->nchg = k;
     }
-    jb_t *j = &w->jb;
+    jw_t *j = &w->jw;
     head(j, "update", s, CH_BOOK, ++st->seq, s->cmd_seq, s->ts_ns);
     for (unsigned side = 0; side < 2; side++) {
-        jb_arr(j, side == SIDE_BUY ? "bids" : "asks");
+        jw_arr(j, side == SIDE_BUY ? "bids" : "asks");
         for (uint32_t i = 0; i < s->nchg; i++) {
             const level_change_t *c = &s->chg[i];
             if (c->side != side)
                 continue;
-            jb_arr(j, NULL);
-            jb_dec(j, NULL, c->price, s->price_scale);
-            jb_dec(j, NULL, c->qty, s->qty_scale);
-            jb_u64(j, NULL, c->orders);
-            jb_arr_end(j);
+            jw_arr(j, NULL);
+            jw_dec(j, NULL, c->price, s->price_scale);
+            jw_dec(j, NULL, c->qty, s->qty_scale);
+            jw_u64(j, NULL, c->orders);
+            jw_arr_end(j);
         }
-        jb_arr_end(j);
+        jw_arr_end(j);
     }
     w->st.updates++;
     send_all(w, st);
 }
 
-static void opt_dec(jb_t *j, const char *key, bool has, int64_t v, unsigned scale)
+static void opt_dec(jw_t *j, const char *key, bool has, int64_t v, unsigned scale)
 {
     if (has)
-        jb_dec(j, key, v, scale);
+        jw_dec(j, key, v, scale);
     else
-        jb_null(j, key);
+        jw_null(j, key);
 }
 
-static void ticker_body(jb_t *j, const sym_t *s)
+static void ticker_body(jw_t *j, const sym_t *s)
 {
     opt_dec(j, "bid", s->t_bid_qty > 0, s->t_bid, s->price_scale);
     opt_dec(j, "bid_qty", s->t_bid_qty > 0, s->t_bid_qty, s->qty_scale);
@@ -265,9 +265,9 @@ static void ticker_body(jb_t *j, const sym_t *s)
     opt_dec(j, "last", s->last_qty > 0, s->last_price, s->price_scale);
     opt_dec(j, "last_qty", s->last_qty > 0, s->last_qty, s->qty_scale);
     if (s->last_qty > 0)
-        jb_str(j, "last_side", ws_side_name(s->last_side));
+        jw_str(j, "last_side", ws_side_name(s->last_side));
     else
-        jb_null(j, "last_side");
+        jw_null(j, "last_side");
 }
 
 /* Top of book from the replica; true when it differs from what was sent. */
@@ -283,15 +283,15 @@ static bool top_changed(sym_t *s)
     return changed;
 }
 
-static void candle_json(jb_t *j, const sym_t *s, const candle_t *c)
+static void candle_json(jw_t *j, const sym_t *s, const candle_t *c)
 {
-    jb_u64(j, "start", c->start_ms);
-    jb_dec(j, "open", c->open, s->price_scale);
-    jb_dec(j, "high", c->high, s->price_scale);
-    jb_dec(j, "low", c->low, s->price_scale);
-    jb_dec(j, "close", c->close, s->price_scale);
-    jb_dec(j, "volume", c->volume, s->qty_scale);
-    jb_u64(j, "trades", c->trades);
+    jw_u64(j, "start", c->start_ms);
+    jw_dec(j, "open", c->open, s->price_scale);
+    jw_dec(j, "high", c->high, s->price_scale);
+    jw_dec(j, "low", c->low, s->price_scale);
+    jw_dec(j, "close", c->close, s->price_scale);
+    jw_dec(j, "volume", c->volume, s->qty_scale);
+    jw_u64(j, "trades", c->trades);
 }
 
 void market_flush(ws_t *w, sym_t *s, bool conflated_tick)
@@ -306,8 +306,8 @@ void market_flush(ws_t *w, sym_t *s, bool conflated_tick)
     bool top = s->book.ready && top_changed(s);
     if ((top || s->ticker_dirty) && s->st[CH_TICKER].n > 0 && s->book.ready) {
         stream_t *st = &s->st[CH_TICKER];
-        head(&w->jb, "ticker", s, CH_TICKER, ++st->seq, s->cmd_seq, s->ts_ns);
-        ticker_body(&w->jb, s);
+        head(&w->jw, "ticker", s, CH_TICKER, ++st->seq, s->cmd_seq, s->ts_ns);
+        ticker_body(&w->jw, s);
         send_all(w, st);
     }
     s->ticker_dirty = false;
@@ -319,8 +319,8 @@ void market_flush(ws_t *w, sym_t *s, bool conflated_tick)
         stream_t *st = &s->st[CH_CANDLES_1S + k];
         if (st->n == 0)
             continue;
-        head(&w->jb, "candle", s, (ws_chan_t)(CH_CANDLES_1S + k), ++st->seq, s->cmd_seq, s->last_ts_ns);
-        candle_json(&w->jb, s, candle_newest(cd));
+        head(&w->jw, "candle", s, (ws_chan_t)(CH_CANDLES_1S + k), ++st->seq, s->cmd_seq, s->last_ts_ns);
+        candle_json(&w->jw, s, candle_newest(cd));
         send_all(w, st);
     }
 }
@@ -331,7 +331,7 @@ void market_book_reset(ws_t *w, sym_t *s)
     if (st->n > 0) {
         book_snapshot(w, s, ++st->seq);
         size_t n;
-        const uint8_t *f = jb_frame(&w->jb, &n);
+        const uint8_t *f = ws_frame_json(&w->jw, &n);
         if (f != NULL)
             ws_fanout(w, st, f, n);
     }
@@ -349,7 +349,7 @@ void market_gap(ws_t *w, sym_t *s)
 
 int market_subscribe_snapshot(ws_t *w, sym_t *s, ws_chan_t ch, wsc_t id)
 {
-    jb_t *j = &w->jb;
+    jw_t *j = &w->jw;
     stream_t *st = &s->st[ch];
     switch (ch) {
     case CH_BOOK:
@@ -363,60 +363,60 @@ int market_subscribe_snapshot(ws_t *w, sym_t *s, ws_chan_t ch, wsc_t id)
         top_changed(s);
         head(j, "ticker", s, ch, st->seq, s->cmd_seq, s->ts_ns);
         ticker_body(j, s);
-        jb_obj_end(j);
+        jw_obj_end(j);
         break;
     case CH_TRADES:
         head(j, "snapshot", s, ch, st->seq, s->cmd_seq, s->ts_ns);
-        jb_arr(j, "trades");
+        jw_arr(j, "trades");
         for (uint32_t i = 0; i < s->tn; i++) {
-            jb_obj(j, NULL);
+            jw_obj(j, NULL);
             trade_json(j, s, &s->trades[(s->thead + i) % w->cfg.trades_history], true);
-            jb_obj_end(j);
+            jw_obj_end(j);
         }
-        jb_arr_end(j);
-        jb_obj_end(j);
+        jw_arr_end(j);
+        jw_obj_end(j);
         break;
     case CH_CANDLES_1S:
     case CH_CANDLES_1M: {
         const candles_t *cd = &s->cd[ch - CH_CANDLES_1S];
         head(j, "snapshot", s, ch, st->seq, s->cmd_seq, s->ts_ns);
-        jb_arr(j, "candles");
+        jw_arr(j, "candles");
         for (uint32_t i = 0; i < cd->n; i++) {
-            jb_obj(j, NULL);
+            jw_obj(j, NULL);
             candle_json(j, s, &cd->c[(cd->head + i) % cd->cap]);
-            jb_obj_end(j);
+            jw_obj_end(j);
         }
-        jb_arr_end(j);
-        jb_obj_end(j);
+        jw_arr_end(j);
+        jw_obj_end(j);
         break;
     }
     default:
         return 0;
     }
     size_t n;
-    const uint8_t *f = jb_frame(j, &n);
+    const uint8_t *f = ws_frame_json(j, &n);
     return f ? wss_send(w->srv, id, f, n) : -ENOMEM;
 }
 
 void market_instruments(ws_t *w, const char *req_id)
 {
     (void)req_id;
-    jb_t *j = &w->jb;
-    jb_arr(j, "instruments");
+    jw_t *j = &w->jw;
+    jw_arr(j, "instruments");
     for (uint32_t i = 0; i < w->nsyms; i++) {
         const sym_t *s = w->syms[i];
-        const asset_t *b = ws_asset(w, s->base), *q = ws_asset(w, s->quote);
-        jb_obj(j, NULL);
-        jb_str(j, "symbol", s->symbol);
-        jb_str(j, "base", b ? b->name : "?");
-        jb_str(j, "quote", q ? q->name : "?");
-        jb_u64(j, "price_decimals", s->price_scale);
-        jb_u64(j, "qty_decimals", s->qty_scale);
-        jb_dec(j, "tick_size", s->tick, s->price_scale);
-        jb_dec(j, "lot_size", s->lot, s->qty_scale);
-        jb_bool(j, "halted", s->halted);
-        jb_bool(j, "ready", s->book.ready);
-        jb_obj_end(j);
+        const rd_asset_t *b = ws_asset(w, s->base), *q = ws_asset(w, s->quote);
+        jw_obj(j, NULL);
+        jw_str(j, "symbol", s->symbol);
+        jw_str(j, "base", b ? b->name : "?");
+        jw_str(j, "quote", q ? q->name : "?");
+        jw_u64(j, "price_decimals", s->price_scale);
+        jw_u64(j, "qty_decimals", s->qty_scale);
+        jw_dec(j, "tick_size", s->tick, s->price_scale);
+        jw_dec(j, "lot_size", s->lot, s->qty_scale);
+        jw_bool(j, "halted", s->halted);
+        jw_bool(j, "ready", s->book.ready);
+        jw_obj_end(j);
     }
-    jb_arr_end(j);
+    jw_arr_end(j);
 }

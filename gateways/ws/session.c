@@ -22,25 +22,6 @@ static const uint64_t NS_PER_MS = 1000000;
 static const uint64_t KS_RECHECK_NS = 100000000; /* key store file checks on an unknown key, at most */
 enum { FLOOD_REFUSALS_MAX = 100 };                /* refused messages in a row before closing */
 
-/* auth_reason_str()'s names with hyphens, as bourse-rest writes them. */
-static const char *const auth_codes[AUTH_REASON_COUNT] = {
-    [AUTH_OK] = "ok",
-    [AUTH_MISSING_KEY] = "missing-key",
-    [AUTH_MISSING_TIMESTAMP] = "missing-timestamp",
-    [AUTH_MISSING_SIGNATURE] = "missing-signature",
-    [AUTH_MALFORMED_TIMESTAMP] = "malformed-timestamp",
-    [AUTH_MALFORMED_SIGNATURE] = "malformed-signature",
-    [AUTH_UNKNOWN_KEY] = "unknown-key",
-    [AUTH_REVOKED_KEY] = "revoked-key",
-    [AUTH_BAD_SIGNATURE] = "bad-signature",
-    [AUTH_STALE] = "stale",
-    [AUTH_FUTURE] = "future",
-    [AUTH_REPLAY] = "replay",
-    [AUTH_REPLAY_BUSY] = "replay-busy",
-    [AUTH_FORBIDDEN_ROLE] = "forbidden-role",
-    [AUTH_INTERNAL] = "internal",
-};
-
 static const char *const auth_messages[AUTH_REASON_COUNT] = {
     [AUTH_OK] = "ok",
     [AUTH_MISSING_KEY] = "missing key",
@@ -72,40 +53,40 @@ static session_t *sess_of(ws_t *w, wsc_t id)
     return &w->sess[i];
 }
 
-/* Sends what ws->jb holds (a complete object) to one client. */
-int session_send_jb(ws_t *w, wsc_t id)
+/* Sends what ws->jw holds (a complete object) to one client. */
+int session_send_jw(ws_t *w, wsc_t id)
 {
     size_t n;
-    const uint8_t *f = jb_frame(&w->jb, &n);
+    const uint8_t *f = ws_frame_json(&w->jw, &n);
     return f ? wss_send(w->srv, id, f, n) : -ENOMEM;
 }
 
-void session_put_id(jb_t *j, const char *req_id)
+void session_put_id(jw_t *j, const char *req_id)
 {
     if (req_id != NULL && req_id[0] != '\0')
-        jb_rawv(j, "id", req_id, strlen(req_id));
+        jw_raw(j, "id", req_id, strlen(req_id));
 }
 
-void session_opt_id(jb_t *j, const char *key, uint64_t v)
+void session_opt_id(jw_t *j, const char *key, uint64_t v)
 {
     if (v)
-        jb_u64s(j, key, v);
+        jw_u64s(j, key, v);
     else
-        jb_null(j, key);
+        jw_null(j, key);
 }
 
 void session_error(ws_t *w, wsc_t id, const char *req_id, const char *code, const char *message)
 {
-    jb_t *j = &w->jb;
-    jb_reset(j);
-    jb_obj(j, NULL);
-    jb_str(j, "type", "error");
+    jw_t *j = &w->jw;
+    jw_reset(j);
+    jw_obj(j, NULL);
+    jw_str(j, "type", "error");
     session_put_id(j, req_id);
-    jb_str(j, "code", code);
-    jb_str(j, "message", message);
-    jb_obj_end(j);
+    jw_str(j, "code", code);
+    jw_str(j, "message", message);
+    jw_obj_end(j);
     w->st.errors_sent++;
-    session_send_jb(w, id);
+    session_send_jw(w, id);
 }
 
 /* ---------------------------------------------------------------- authentication */
@@ -115,7 +96,7 @@ static void auth_refuse(ws_t *w, wsc_t id, const char *req_id, auth_reason_t why
     if ((unsigned)why >= AUTH_REASON_COUNT)
         why = AUTH_INTERNAL;
     w->st.auth_refused++;
-    session_error(w, id, req_id, auth_codes[why], auth_messages[why]);
+    session_error(w, id, req_id, auth_reason_code(why), auth_messages[why]);
 }
 
 /* The checks of auth.h in its order. target is what was signed as the path. */
@@ -167,16 +148,16 @@ static auth_reason_t authenticate(ws_t *w, session_t *s, const char *key, size_t
 
 static void authenticated(ws_t *w, session_t *s, const char *req_id)
 {
-    jb_t *j = &w->jb;
-    jb_reset(j);
-    jb_obj(j, NULL);
-    jb_str(j, "type", "authenticated");
+    jw_t *j = &w->jw;
+    jw_reset(j);
+    jw_obj(j, NULL);
+    jw_str(j, "type", "authenticated");
     session_put_id(j, req_id);
-    jb_str(j, "key", s->key_id);
-    jb_u64s(j, "account", s->account);
-    jb_str(j, "role", auth_role_name(s->role));
-    jb_obj_end(j);
-    session_send_jb(w, s->id);
+    jw_str(j, "key", s->key_id);
+    jw_u64s(j, "account", s->account);
+    jw_str(j, "role", auth_role_name(s->role));
+    jw_obj_end(j);
+    session_send_jw(w, s->id);
 }
 
 /* ---------------------------------------------------------------- subscriptions */
@@ -232,16 +213,16 @@ static void priv_list(ws_t *w, session_t *s)
 
 static void ack(ws_t *w, session_t *s, const ws_req_t *r, const char *type)
 {
-    jb_t *j = &w->jb;
-    jb_reset(j);
-    jb_obj(j, NULL);
-    jb_str(j, "type", type);
+    jw_t *j = &w->jw;
+    jw_reset(j);
+    jw_obj(j, NULL);
+    jw_str(j, "type", type);
     session_put_id(j, r->id);
-    jb_str(j, "channel", wsmsg_channel_name(r->channel));
+    jw_str(j, "channel", wsmsg_channel_name(r->channel));
     if (!wsmsg_channel_private(r->channel))
-        jb_str(j, "symbol", r->symbol);
-    jb_obj_end(j);
-    session_send_jb(w, s->id);
+        jw_str(j, "symbol", r->symbol);
+    jw_obj_end(j);
+    session_send_jw(w, s->id);
 }
 
 static void subscribe(ws_t *w, session_t *s, const ws_req_t *r)
@@ -412,14 +393,14 @@ void session_on_text(void *ctx, wsc_t id, const char *text, size_t len)
         break;
     }
     case WSOP_PING: {
-        jb_t *j = &w->jb;
-        jb_reset(j);
-        jb_obj(j, NULL);
-        jb_str(j, "type", "pong");
+        jw_t *j = &w->jw;
+        jw_reset(j);
+        jw_obj(j, NULL);
+        jw_str(j, "type", "pong");
         session_put_id(j, r.id);
-        jb_u64s(j, "ts", clock_realtime_ns());
-        jb_obj_end(j);
-        session_send_jb(w, id);
+        jw_u64s(j, "ts", clock_realtime_ns());
+        jw_obj_end(j);
+        session_send_jw(w, id);
         break;
     }
     case WSOP_ORDER:
@@ -427,14 +408,14 @@ void session_on_text(void *ctx, wsc_t id, const char *text, size_t len)
         entry_command(w, s, &r);
         break;
     case WSOP_INSTRUMENTS: {
-        jb_t *j = &w->jb;
-        jb_reset(j);
-        jb_obj(j, NULL);
-        jb_str(j, "type", "instruments");
+        jw_t *j = &w->jw;
+        jw_reset(j);
+        jw_obj(j, NULL);
+        jw_str(j, "type", "instruments");
         session_put_id(j, r.id);
         market_instruments(w, r.id);
-        jb_obj_end(j);
-        session_send_jb(w, id);
+        jw_obj_end(j);
+        session_send_jw(w, id);
         break;
     }
     }
@@ -442,75 +423,75 @@ void session_on_text(void *ctx, wsc_t id, const char *text, size_t len)
 
 /* ---------------------------------------------------------------- private channels */
 
-static void priv_head(jb_t *j, const char *type, ws_chan_t ch, uint64_t seq, const rec_t *ev)
+static void priv_head(jw_t *j, const char *type, ws_chan_t ch, uint64_t seq, const rec_t *ev)
 {
-    jb_reset(j);
-    jb_obj(j, NULL);
-    jb_str(j, "type", type);
-    jb_str(j, "channel", wsmsg_channel_name(ch));
-    jb_u64(j, "seq", seq);
-    jb_u64(j, "cmd_seq", ev->cmd_seq);
-    jb_u64s(j, "ts", ev->ts_ns);
+    jw_reset(j);
+    jw_obj(j, NULL);
+    jw_str(j, "type", type);
+    jw_str(j, "channel", wsmsg_channel_name(ch));
+    jw_u64(j, "seq", seq);
+    jw_u64(j, "cmd_seq", ev->cmd_seq);
+    jw_u64s(j, "ts", ev->ts_ns);
 }
 
-static void sym_fields(ws_t *w, jb_t *j, uint32_t instrument, unsigned *ps, unsigned *qs)
+static void sym_fields(ws_t *w, jw_t *j, uint32_t instrument, unsigned *ps, unsigned *qs)
 {
     sym_t *sym = ws_sym_by_id(w, instrument);
     if (sym != NULL) {
-        jb_str(j, "symbol", sym->symbol);
+        jw_str(j, "symbol", sym->symbol);
         *ps = sym->price_scale;
         *qs = sym->qty_scale;
     } else {
-        jb_null(j, "symbol");
+        jw_null(j, "symbol");
         *ps = *qs = 0;
     }
 }
 
 static const char *const cxl_names[] = {"?", "user", "ioc-remainder", "stp", "expired", "mass", "protection"};
 
-/* Builds the order message of ev for its account into ws->jb (after the
+/* Builds the order message of ev for its account into ws->jw (after the
  * head). Returns the account, or -1 when ev is not about one. */
 static int64_t order_body(ws_t *w, const rec_t *ev)
 {
-    jb_t *j = &w->jb;
+    jw_t *j = &w->jw;
     unsigned ps, qs;
     switch (ev->type) {
     case EVT_ACCEPTED: {
         evt_accepted_t a;
         memcpy(&a, ev->payload, sizeof(a));
-        jb_str(j, "event", "accepted");
-        jb_u64s(j, "order_id", a.order_id);
+        jw_str(j, "event", "accepted");
+        jw_u64s(j, "order_id", a.order_id);
         session_opt_id(j, "client_order_id", a.client_order_id);
         sym_fields(w, j, a.instrument, &ps, &qs);
-        jb_str(j, "side", ws_side_name(a.side));
-        jb_str(j, "order_type", a.type == ORD_MARKET ? "market" : "limit");
-        jb_dec(j, "price", a.price, ps);
-        jb_dec(j, "qty", a.qty, qs);
+        jw_str(j, "side", ws_side_name(a.side));
+        jw_str(j, "order_type", a.type == ORD_MARKET ? "market" : "limit");
+        jw_dec(j, "price", a.price, ps);
+        jw_dec(j, "qty", a.qty, qs);
         return a.account;
     }
     case EVT_CANCELLED: {
         evt_cancelled_t c;
         memcpy(&c, ev->payload, sizeof(c));
-        jb_str(j, "event", "cancelled");
-        jb_u64s(j, "order_id", c.order_id);
+        jw_str(j, "event", "cancelled");
+        jw_u64s(j, "order_id", c.order_id);
         session_opt_id(j, "client_order_id", c.client_order_id);
         sym_fields(w, j, c.instrument, &ps, &qs);
-        jb_str(j, "side", ws_side_name(c.side));
-        jb_dec(j, "qty", c.qty, qs);
-        jb_str(j, "reason", c.reason < sizeof(cxl_names) / sizeof(cxl_names[0]) ? cxl_names[c.reason] : "?");
+        jw_str(j, "side", ws_side_name(c.side));
+        jw_dec(j, "qty", c.qty, qs);
+        jw_str(j, "reason", c.reason < sizeof(cxl_names) / sizeof(cxl_names[0]) ? cxl_names[c.reason] : "?");
         return c.account;
     }
     case EVT_REPLACED: {
         evt_replaced_t r;
         memcpy(&r, ev->payload, sizeof(r));
-        jb_str(j, "event", "replaced");
-        jb_u64s(j, "order_id", r.order_id);
+        jw_str(j, "event", "replaced");
+        jw_u64s(j, "order_id", r.order_id);
         session_opt_id(j, "client_order_id", r.client_order_id);
         sym_fields(w, j, r.instrument, &ps, &qs);
-        jb_str(j, "side", ws_side_name(r.side));
-        jb_dec(j, "price", r.price, ps);
-        jb_dec(j, "qty", r.qty, qs);
-        jb_bool(j, "kept_priority", r.kept_priority != 0);
+        jw_str(j, "side", ws_side_name(r.side));
+        jw_dec(j, "price", r.price, ps);
+        jw_dec(j, "qty", r.qty, qs);
+        jw_bool(j, "kept_priority", r.kept_priority != 0);
         return r.account;
     }
     case EVT_REJECTED: {
@@ -519,14 +500,14 @@ static int64_t order_body(ws_t *w, const rec_t *ev)
         if (r.cmd_type != CMD_NEW_ORDER && r.cmd_type != CMD_CANCEL && r.cmd_type != CMD_AMEND &&
             r.cmd_type != CMD_MASS_CANCEL)
             return -1;
-        jb_str(j, "event", "rejected");
+        jw_str(j, "event", "rejected");
         session_opt_id(j, "order_id", r.order_id);
         session_opt_id(j, "client_order_id", r.client_order_id);
-        jb_str(j, "command", r.cmd_type == CMD_NEW_ORDER ? "new-order"
+        jw_str(j, "command", r.cmd_type == CMD_NEW_ORDER ? "new-order"
                              : r.cmd_type == CMD_CANCEL  ? "cancel"
                              : r.cmd_type == CMD_AMEND   ? "amend"
                                                          : "mass-cancel");
-        jb_str(j, "reason", ws_reason_name(r.reason));
+        jw_str(j, "reason", ws_reason_name(r.reason));
         return r.account;
     }
     default:
@@ -543,11 +524,11 @@ static void priv_send(ws_t *w, uint32_t account, ws_chan_t ch, const char *type,
         if (!s->priv[ch - CH_ORDERS] || s->account != account)
             continue;
         /* per-client seq: the message is built for each (few clients share an account) */
-        priv_head(&w->jb, type, ch, ++s->priv_seq[ch - CH_ORDERS], ev);
-        jb_u64s(&w->jb, "account", account);
+        priv_head(&w->jw, type, ch, ++s->priv_seq[ch - CH_ORDERS], ev);
+        jw_u64s(&w->jw, "account", account);
         body(w, ev, arg);
-        jb_obj_end(&w->jb);
-        session_send_jb(w, s->id);
+        jw_obj_end(&w->jw);
+        session_send_jw(w, s->id);
     }
 }
 
@@ -567,34 +548,34 @@ static void fill_cb(ws_t *w, const rec_t *ev, const void *arg)
     (void)ev;
     const fill_arg_t *f = arg;
     const evt_trade_t *t = f->t;
-    jb_t *j = &w->jb;
+    jw_t *j = &w->jw;
     unsigned ps, qs;
-    jb_u64s(j, "trade_id", t->trade_id);
-    jb_u64s(j, "order_id", f->maker ? t->maker_order_id : t->taker_order_id);
+    jw_u64s(j, "trade_id", t->trade_id);
+    jw_u64s(j, "order_id", f->maker ? t->maker_order_id : t->taker_order_id);
     sym_fields(w, j, t->instrument, &ps, &qs);
     uint8_t side = f->maker ? (uint8_t)(t->taker_side ^ 1) : t->taker_side;
-    jb_str(j, "side", ws_side_name(side));
-    jb_dec(j, "price", t->price, ps);
-    jb_dec(j, "qty", t->qty, qs);
-    jb_dec(j, "fee", f->maker ? t->maker_fee : t->taker_fee, ps); /* quote minor units */
-    jb_str(j, "liquidity", f->maker ? "maker" : "taker");
+    jw_str(j, "side", ws_side_name(side));
+    jw_dec(j, "price", t->price, ps);
+    jw_dec(j, "qty", t->qty, qs);
+    jw_dec(j, "fee", f->maker ? t->maker_fee : t->taker_fee, ps); /* quote minor units */
+    jw_str(j, "liquidity", f->maker ? "maker" : "taker");
     if (f->maker)
-        jb_bool(j, "order_done", t->maker_done != 0);
+        jw_bool(j, "order_done", t->maker_done != 0);
 }
 
 static void balance_cb(ws_t *w, const rec_t *ev, const void *arg)
 {
     (void)ev;
     const evt_balance_t *b = arg;
-    jb_t *j = &w->jb;
-    const asset_t *a = ws_asset(w, b->asset);
+    jw_t *j = &w->jw;
+    const rd_asset_t *a = ws_asset(w, b->asset);
     unsigned scale = a ? a->decimals : 0;
     if (a)
-        jb_str(j, "asset", a->name);
+        jw_str(j, "asset", a->name);
     else
-        jb_null(j, "asset");
-    jb_dec(j, "available", b->available, scale);
-    jb_dec(j, "held", b->held, scale);
+        jw_null(j, "asset");
+    jw_dec(j, "available", b->available, scale);
+    jw_dec(j, "held", b->held, scale);
 }
 
 void session_private_event(ws_t *w, const rec_t *ev)
@@ -618,7 +599,7 @@ void session_private_event(ws_t *w, const rec_t *ev)
     }
     default: {
         /* the account is in a different place in each payload: build once to find it */
-        priv_head(&w->jb, "order", CH_ORDERS, 0, ev);
+        priv_head(&w->jw, "order", CH_ORDERS, 0, ev);
         int64_t account = order_body(w, ev);
         if (account >= 0)
             priv_send(w, (uint32_t)account, CH_ORDERS, "order", ev, order_cb, NULL);

@@ -1,37 +1,33 @@
-/* ws.c - see ws.h. The loop, the engine side (attach with backoff, the
- * reference-data and book queries, the event log read once and dispatched),
- * and fan-out. Client sessions are in session.c, the market state and its
- * messages in market.c.
+/* ws.c - see ws.h. The loop, the engine side (the engine link's callbacks:
+ * the reference-data and book queries, the event log dispatched once), and
+ * fan-out. Client sessions are in session.c, order entry in entry.c, the
+ * market state and its messages in market.c.
  *
- * Query refs are (serial << 16) | target: target 0 is the reference-data
- * query, k > 0 the book query of symbol k - 1; the serial tells a late
- * answer to an abandoned query from the current one. */
+ * Query tags are (serial << 16) | target: target 0 is the reference-data
+ * query, k > 0 the book query of symbol k - 1; the serial tells the answer
+ * of an abandoned query (a lap forgets them) from the current one. Client
+ * commands' tags have WS_CMD_TAG_BIT set (ws_submit). */
 #include "ws_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
 #include "page.h"
 
 enum {
-    REF_TARGET_BITS = 16,
-    SYMS_MAX = (1 << REF_TARGET_BITS) - 2,
-    POLL_BATCHES = 8,             /* event batches a pass, so sockets get their turn */
+    TAG_TARGET_BITS = 16,
+    SYMS_MAX = (1 << TAG_TARGET_BITS) - 2,
     SPIN_PASSES = IDLE_BACKOFF_SPINS,
     YIELD_PASSES = IDLE_BACKOFF_YIELDS,
 };
+_Static_assert((int)WS_NAME_MAX == (int)RD_NAME_MAX, "a symbol is copied from the reference data whole");
 static const uint64_t NS_PER_MS = 1000000;
-static const uint64_t ATTACH_BACKOFF_MIN_NS = 50000000;   /* 50 ms */
-static const uint64_t ATTACH_BACKOFF_MAX_NS = 1000000000; /* 1 s */
 static const uint64_t HOUSEKEEPING_NS = 1000000000;
 
 /* ---------------------------------------------------------------- lookups */
@@ -57,17 +53,14 @@ sym_t *ws_sym_by_name(ws_t *w, const char *symbol)
     return NULL;
 }
 
-const asset_t *ws_asset(const ws_t *w, uint32_t id)
+const rd_asset_t *ws_asset(const ws_t *w, uint32_t id)
 {
-    for (uint32_t i = 0; i < w->nassets; i++)
-        if (w->assets[i].id == id)
-            return &w->assets[i];
-    return NULL;
+    return refdata_asset(&w->rd, id);
 }
 
 bool ws_ready(const ws_t *w)
 {
-    if (w->cl == NULL || !w->refdata_loaded)
+    if (!link_attached(w->link) || !w->refdata_loaded)
         return false;
     for (uint32_t i = 0; i < w->nsyms; i++)
         if (!w->syms[i]->book.ready)
@@ -89,31 +82,28 @@ void ws_fanout(ws_t *w, const stream_t *st, const uint8_t *frame, size_t len)
 
 /* ---------------------------------------------------------------- queries */
 
-static uint64_t next_ref(ws_t *w, uint32_t target)
+static uint64_t next_tag(ws_t *w, uint32_t target)
 {
-    return ++w->ref_serial << REF_TARGET_BITS | target;
+    return ++w->query_serial << TAG_TARGET_BITS | target;
 }
 
-static int send_cmd(ws_t *w, uint16_t type, const void *payload, uint16_t len, uint64_t ref)
+static int send_query(ws_t *w, uint16_t type, const void *payload, uint16_t len, uint64_t tag, uint64_t now)
 {
     rec_t cmd;
     memset(&cmd, 0, sizeof(cmd));
     cmd.type = type;
     cmd.len = len;
-    cmd.ref = ref;
     if (len)
         memcpy(cmd.payload, payload, len);
-    return client_send(w->cl, &cmd);
+    return link_send(w->link, &cmd, tag, now + w->cfg.query_timeout_ms * NS_PER_MS, false);
 }
 
 static void refdata_query(ws_t *w, uint64_t now)
 {
-    uint64_t ref = next_ref(w, 0);
-    w->nassets_next = 0;
-    w->ninst_next = 0;
-    if (send_cmd(w, CMD_QUERY_REFDATA, NULL, 0, ref) == 0) {
-        w->refdata_ref = ref;
-        w->refdata_sent_ns = now;
+    uint64_t tag = next_tag(w, 0);
+    refdata_free(&w->rd_next);
+    if (send_query(w, CMD_QUERY_REFDATA, NULL, 0, tag, now) == 0) {
+        w->refdata_tag = tag;
         w->refdata_dirty = false;
     }
 }
@@ -122,35 +112,25 @@ static void book_query(ws_t *w, uint32_t k, uint64_t now)
 {
     sym_t *s = w->syms[k];
     cmd_query_book_t q = {.instrument = s->id, .depth = QUERY_DEPTH_MAX};
-    uint64_t ref = next_ref(w, k + 1);
+    uint64_t tag = next_tag(w, k + 1);
     replica_clear(&s->next);
-    if (send_cmd(w, CMD_QUERY_BOOK, &q, sizeof(q), ref) == 0) {
-        s->query_ref = ref;
-        s->query_sent_ns = now;
-    }
+    if (send_query(w, CMD_QUERY_BOOK, &q, sizeof(q), tag, now) == 0)
+        s->query_tag = tag;
 }
 
-/* Queries that are due: reference data first, then every book not built. */
+/* Queries that are due: reference data first, then every book not built.
+ * One unanswered in query_timeout_ms is given up (on_done) and sent again. */
 static void queries(ws_t *w, uint64_t now)
 {
-    if (w->cl == NULL)
+    if (!link_attached(w->link))
         return;
-    uint64_t tmo = w->cfg.query_timeout_ms * NS_PER_MS;
-    if (w->refdata_ref != 0 && now - w->refdata_sent_ns > tmo) {
-        log_warn("reference data query unanswered in %u ms: sending it again", w->cfg.query_timeout_ms);
-        w->refdata_ref = 0;
-    }
-    if (w->refdata_ref == 0 && (w->refdata_dirty || !w->refdata_loaded))
+    if (w->refdata_tag == 0 && (w->refdata_dirty || !w->refdata_loaded))
         refdata_query(w, now);
     if (!w->refdata_loaded)
         return;
     for (uint32_t k = 0; k < w->nsyms; k++) {
         sym_t *s = w->syms[k];
-        if (s->book.ready)
-            continue;
-        if (s->query_ref != 0 && now - s->query_sent_ns > tmo)
-            s->query_ref = 0;
-        if (s->query_ref == 0)
+        if (!s->book.ready && s->query_tag == 0)
             book_query(w, k, now);
     }
 }
@@ -168,37 +148,16 @@ static int grow(void **p, uint32_t *cap, uint32_t n, size_t size)
     return 0;
 }
 
-static bool name_ok(const char *s, size_t cap)
-{
-    size_t n = strnlen(s, cap);
-    if (n == 0 || n == cap)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] <= ' ' || s[i] > '~')
-            return false;
-    return true;
-}
-
-/* The reference data answer is complete: assets replace the old ones,
- * instruments update their symbol or become new symbols. */
+/* The reference data answer is complete (refdata.c checked each asset and
+ * instrument): it replaces the old one, and its instruments update their
+ * symbol or become new symbols. */
 static void refdata_done(ws_t *w)
 {
-    asset_t *a = w->assets;
-    uint32_t ca = w->cap_assets;
-    w->assets = w->assets_next;
-    w->nassets = w->nassets_next;
-    w->cap_assets = w->cap_assets_next;
-    w->assets_next = a;
-    w->cap_assets_next = ca;
-    w->nassets_next = 0;
+    refdata_move(&w->rd, &w->rd_next);
     uint32_t added = 0;
-    for (uint32_t i = 0; i < w->ninst_next; i++) {
-        const cmd_add_instrument_t *d = &w->inst_next[i].def;
-        const asset_t *base = ws_asset(w, d->base), *quote = ws_asset(w, d->quote);
-        if (base == NULL || quote == NULL || !name_ok(d->symbol, sizeof(d->symbol)) || d->tick_size <= 0 ||
-            d->lot_size <= 0)
-            continue;
-        sym_t *s = ws_sym_by_id(w, d->instrument);
+    for (uint32_t i = 0; i < w->rd.ninst; i++) {
+        const rd_instrument_t *in = &w->rd.inst[i];
+        sym_t *s = ws_sym_by_id(w, in->id);
         if (s == NULL) {
             if (w->nsyms >= SYMS_MAX || grow((void **)&w->syms, &w->cap_syms, w->nsyms, sizeof(*w->syms)) < 0)
                 continue;
@@ -207,49 +166,34 @@ static void refdata_done(ws_t *w)
                 free(s);
                 continue;
             }
-            s->id = d->instrument;
+            s->id = in->id;
             w->syms[w->nsyms++] = s;
             added++;
         }
-        memcpy(s->symbol, d->symbol, sizeof(s->symbol));
-        s->symbol[WS_NAME_MAX - 1] = '\0';
-        s->base = d->base;
-        s->quote = d->quote;
-        s->price_scale = quote->decimals;
-        s->qty_scale = base->decimals;
-        s->tick = d->tick_size;
-        s->lot = d->lot_size;
-        s->halted = w->inst_next[i].halted != 0;
+        memcpy(s->symbol, in->symbol, sizeof(s->symbol));
+        s->base = in->base;
+        s->quote = in->quote;
+        s->price_scale = in->price_scale;
+        s->qty_scale = in->qty_scale;
+        s->tick = in->tick;
+        s->lot = in->lot;
+        s->halted = in->halted;
     }
     if (!w->refdata_loaded || added)
-        log_info("reference data: %u assets, %u instruments (%u new)", w->nassets, w->nsyms, added);
+        log_info("reference data: %u assets, %u instruments (%u new)", w->rd.nassets, w->nsyms, added);
     w->refdata_loaded = true;
 }
 
 /* An event of one of our queries. */
-static void own_event(ws_t *w, const rec_t *ev)
+static void query_event(ws_t *w, uint64_t tag, const rec_t *ev)
 {
-    uint32_t target = (uint32_t)(ev->ref & ((1u << REF_TARGET_BITS) - 1));
+    uint32_t target = (uint32_t)(tag & ((1u << TAG_TARGET_BITS) - 1));
     if (target == 0) {
-        if (ev->ref != w->refdata_ref)
+        if (tag != w->refdata_tag)
             return;
-        if (ev->type == EVT_Q_ASSET && ev->len >= sizeof(cmd_add_asset_t)) {
-            cmd_add_asset_t a;
-            memcpy(&a, ev->payload, sizeof(a));
-            if (name_ok(a.name, sizeof(a.name)) && a.decimals <= 18 &&
-                grow((void **)&w->assets_next, &w->cap_assets_next, w->nassets_next, sizeof(asset_t)) == 0) {
-                asset_t *x = &w->assets_next[w->nassets_next++];
-                x->id = a.asset;
-                x->decimals = a.decimals;
-                memcpy(x->name, a.name, sizeof(x->name));
-                x->name[WS_NAME_MAX - 1] = '\0';
-            }
-        } else if (ev->type == EVT_Q_INSTRUMENT && ev->len >= sizeof(evt_instrument_t)) {
-            if (grow((void **)&w->inst_next, &w->cap_inst_next, w->ninst_next, sizeof(evt_instrument_t)) == 0)
-                memcpy(&w->inst_next[w->ninst_next++], ev->payload, sizeof(evt_instrument_t));
-        }
+        refdata_add_event(&w->rd_next, ev);
         if (ev->flags & REC_LAST) {
-            w->refdata_ref = 0;
+            w->refdata_tag = 0;
             if (ev->type == EVT_Q_END)
                 refdata_done(w);
             else
@@ -260,7 +204,7 @@ static void own_event(ws_t *w, const rec_t *ev)
     if (target - 1 >= w->nsyms)
         return;
     sym_t *s = w->syms[target - 1];
-    if (ev->ref != s->query_ref)
+    if (tag != s->query_tag)
         return;
     if (ev->type == EVT_Q_LEVEL && ev->len >= sizeof(evt_book_t)) {
         evt_book_t b;
@@ -269,7 +213,7 @@ static void own_event(ws_t *w, const rec_t *ev)
     }
     if (!(ev->flags & REC_LAST))
         return;
-    s->query_ref = 0;
+    s->query_tag = 0;
     if (ev->type != EVT_Q_END) {
         log_warn("book query of %s refused; retrying", s->symbol);
         return;
@@ -287,6 +231,21 @@ static void own_event(ws_t *w, const rec_t *ev)
     market_book_reset(w, s);
 }
 
+/* A query given up: unanswered in time (-ETIMEDOUT) or the engine gone. */
+static void query_failed(ws_t *w, uint64_t tag, int status)
+{
+    uint32_t target = (uint32_t)(tag & ((1u << TAG_TARGET_BITS) - 1));
+    if (target == 0) {
+        if (tag != w->refdata_tag)
+            return;
+        if (status == -ETIMEDOUT)
+            log_warn("reference data query unanswered in %u ms: sending it again", w->cfg.query_timeout_ms);
+        w->refdata_tag = 0;
+    } else if (target - 1 < w->nsyms && w->syms[target - 1]->query_tag == tag) {
+        w->syms[target - 1]->query_tag = 0;
+    }
+}
+
 /* ---------------------------------------------------------------- events */
 
 static void touch(ws_t *w, sym_t *s)
@@ -297,65 +256,57 @@ static void touch(ws_t *w, sym_t *s)
     }
 }
 
-int ws_submit(ws_t *w, rec_t *cmd, uint32_t session_index)
+int ws_submit(ws_t *w, rec_t *cmd, uint32_t session_index, uint64_t *tag)
 {
-    if (w->cl == NULL)
-        return -ENOTCONN;
-    cmd->ref = UINT64_C(1) << WS_CMD_REF_BIT | (++w->cmd_serial & ((UINT64_C(1) << 43) - 1)) << WS_CMD_INDEX_BITS |
-               session_index;
-    cmd->ts_ns = 0;
-    int rc = client_send(w->cl, cmd);
-    return rc == -EAGAIN ? -EAGAIN : rc < 0 ? -ENOTCONN : 0;
+    *tag = UINT64_C(1) << WS_CMD_TAG_BIT | (++w->cmd_serial & ((UINT64_C(1) << 43) - 1)) << WS_CMD_INDEX_BITS |
+           session_index;
+    int rc = link_send(w->link, cmd, *tag, clock_mono_ns() + w->cfg.query_timeout_ms * NS_PER_MS, true);
+    return rc == -EAGAIN || rc == -EBUSY ? -EAGAIN : rc < 0 ? -ENOTCONN : 0;
 }
 
-static void dispatch(ws_t *w, const rec_t *ev)
+/* An event as the streams see it, whoever caused it: books, trades, private
+ * updates; the command's last event sends what it changed. */
+static void public_event(ws_t *w, const rec_t *ev)
 {
-    bool own = w->cl != NULL && ev->src == (uint16_t)w->cl->slot;
-    if (own && !(ev->ref >> WS_CMD_REF_BIT)) {
-        own_event(w, ev); /* a query: it changes nothing */
-    } else {
-        if (own)
-            entry_event(w, ev); /* a client's order: answered, and public like any other */
-        switch (ev->type) {
-        case EVT_BOOK: {
-            if (ev->len < sizeof(evt_book_t))
-                break;
-            evt_book_t b;
-            memcpy(&b, ev->payload, sizeof(b));
-            sym_t *s = ws_sym_by_id(w, b.instrument);
-            if (s != NULL && s->book.ready && ev->cmd_seq > s->book.cmd_seq) { /* after its snapshot */
-                market_book_event(w, s, ev, &b);
-                touch(w, s);
-            }
+    switch (ev->type) {
+    case EVT_BOOK: {
+        if (ev->len < sizeof(evt_book_t))
             break;
+        evt_book_t b;
+        memcpy(&b, ev->payload, sizeof(b));
+        sym_t *s = ws_sym_by_id(w, b.instrument);
+        if (s != NULL && s->book.ready && ev->cmd_seq > s->book.cmd_seq) { /* after its snapshot */
+            market_book_event(w, s, ev, &b);
+            touch(w, s);
         }
-        case EVT_TRADE: {
-            if (ev->len < sizeof(evt_trade_t))
-                break;
-            evt_trade_t t;
-            memcpy(&t, ev->payload, sizeof(t));
-            sym_t *s = ws_sym_by_id(w, t.instrument);
-            if (s != NULL) {
-                market_trade_event(w, s, ev, &t);
-                touch(w, s);
-            }
-            session_private_event(w, ev);
+        break;
+    }
+    case EVT_TRADE: {
+        if (ev->len < sizeof(evt_trade_t))
             break;
+        evt_trade_t t;
+        memcpy(&t, ev->payload, sizeof(t));
+        sym_t *s = ws_sym_by_id(w, t.instrument);
+        if (s != NULL) {
+            market_trade_event(w, s, ev, &t);
+            touch(w, s);
         }
-        case EVT_ACCEPTED:
-        case EVT_CANCELLED:
-        case EVT_REPLACED:
-        case EVT_REJECTED:
-        case EVT_BALANCE:
-            session_private_event(w, ev);
-            break;
-        case EVT_ADMIN:
-            /* assets, instruments and halts may have changed: the echo does not say which */
-            w->refdata_dirty = true;
-            break;
-        default:
-            break;
-        }
+        session_private_event(w, ev);
+        break;
+    }
+    case EVT_ACCEPTED:
+    case EVT_CANCELLED:
+    case EVT_REPLACED:
+    case EVT_REJECTED:
+    case EVT_BALANCE:
+        session_private_event(w, ev);
+        break;
+    case EVT_ADMIN:
+        /* assets, instruments and halts may have changed: the echo does not say which */
+        w->refdata_dirty = true;
+        break;
+    default:
+        break;
     }
     if (ev->flags & REC_LAST) {
         for (uint32_t i = 0; i < w->ntouched; i++) {
@@ -369,6 +320,47 @@ static void dispatch(ws_t *w, const rec_t *ev)
     }
 }
 
+/* The refusal of a query of ours that came after we gave the query up: no
+ * client's business. (Its other answers, EVT_Q_*, no stream reads.) */
+static bool late_query_refusal(const ws_t *w, const rec_t *ev)
+{
+    if (ev->type != EVT_REJECTED || ev->len < sizeof(evt_rejected_t) ||
+        ev->src != (uint16_t)link_client(w->link)->slot)
+        return false;
+    evt_rejected_t r;
+    memcpy(&r, ev->payload, sizeof(r));
+    return r.cmd_type == CMD_QUERY_BOOK || r.cmd_type == CMD_QUERY_REFDATA;
+}
+
+/* Every event of the log; those of our own commands come to on_event. */
+static void on_log(void *ctx, const rec_t *ev, bool own)
+{
+    ws_t *w = ctx;
+    if (!own && !late_query_refusal(w, ev))
+        public_event(w, ev);
+}
+
+static void on_event(void *ctx, uint64_t tag, const rec_t *ev)
+{
+    ws_t *w = ctx;
+    if (!(tag >> WS_CMD_TAG_BIT)) {
+        query_event(w, tag, ev); /* a query: it changes nothing */
+        return;
+    }
+    entry_event(w, tag, ev); /* a client's order: answered first, and public like any other */
+    public_event(w, ev);
+}
+
+static void on_done(void *ctx, uint64_t tag, int status, uint64_t cmd_seq)
+{
+    ws_t *w = ctx;
+    (void)cmd_seq;
+    if (tag >> WS_CMD_TAG_BIT)
+        entry_done(w, tag, status);
+    else if (status != 0)
+        query_failed(w, tag, status); /* an answered query's last event did the rest */
+}
+
 /* Events were lost (lapped, or the engine went away): every replica is
  * rebuilt from a new snapshot; the other streams skip a number. */
 static void lost_events(ws_t *w)
@@ -376,81 +368,40 @@ static void lost_events(ws_t *w)
     for (uint32_t i = 0; i < w->nsyms; i++) {
         sym_t *s = w->syms[i];
         replica_clear(&s->book);
-        s->query_ref = 0;
+        s->query_tag = 0;
         s->nchg = 0;
         s->touched = false;
         market_gap(w, s);
     }
     w->ntouched = 0;
-    w->refdata_ref = 0;
+    w->refdata_tag = 0;
     w->refdata_dirty = true;
     session_private_gap(w);
 }
 
-static void detach(ws_t *w, uint64_t now, const char *why)
+static void on_attach(void *ctx)
 {
-    client_detach(w->cl);
-    w->cl = NULL;
-    w->st.detaches++;
+    ws_t *w = ctx;
+    w->refdata_loaded = false;
+    w->refdata_tag = 0;
+    queries(w, clock_mono_ns());
+}
+
+static void on_detach(void *ctx, const char *why)
+{
+    ws_t *w = ctx;
+    (void)why; /* the link logged it */
     w->refdata_loaded = false;
     lost_events(w);
     entry_fail(w);
-    w->backoff_ns = ATTACH_BACKOFF_MIN_NS;
-    w->next_attach_ns = now + w->backoff_ns;
-    log_warn("engine %s: %s; detached, attaching again", w->cfg.instance, why);
 }
 
-static void try_attach(ws_t *w, uint64_t now)
+static void on_lapped(void *ctx, uint64_t skipped)
 {
-    err_t err = {0};
-    if (client_attach(&w->cl, w->cfg.instance, "bourse-ws", CLIENT_SEND | CLIENT_RECV, &err) < 0) {
-        w->cl = NULL;
-        if (!w->attach_logged)
-            log_warn("cannot attach to engine %s (%s); retrying", w->cfg.instance, err.msg);
-        w->attach_logged = true;
-        w->next_attach_ns = now + w->backoff_ns;
-        w->backoff_ns = w->backoff_ns * 2 > ATTACH_BACKOFF_MAX_NS ? ATTACH_BACKOFF_MAX_NS : w->backoff_ns * 2;
-        return;
-    }
-    w->attach_logged = false;
-    w->st.attaches++;
-    log_info("attached to engine %s: command ring %d, reader %d", w->cfg.instance, w->cl->slot, w->cl->reader);
-    w->refdata_loaded = false;
-    w->refdata_ref = 0;
-    queries(w, now);
-}
-
-static int engine_poll(ws_t *w, uint64_t now)
-{
-    if (w->cl == NULL) {
-        if (now >= w->next_attach_ns)
-            try_attach(w, now);
-        return 0;
-    }
-    int work = 0;
-    for (int b = 0; b < POLL_BATCHES && w->cl != NULL; b++) {
-        int64_t n = client_poll(w->cl, w->batch, sizeof(w->batch) / sizeof(w->batch[0]));
-        if (n == -EOVERFLOW) {
-            uint64_t skipped = client_resync(w->cl);
-            w->st.laps++;
-            log_warn("event log lapped this gateway: %llu events skipped; books rebuild from snapshots",
-                     (unsigned long long)skipped);
-            lost_events(w);
-            work++;
-            continue;
-        }
-        if (n < 0) {
-            detach(w, now, n == -ESTALE ? "engine stopped or died" : "event log unreadable");
-            return work + 1;
-        }
-        for (int64_t i = 0; i < n; i++)
-            dispatch(w, &w->batch[i]);
-        w->st.events += (uint64_t)n;
-        work += (int)n;
-        if ((size_t)n < sizeof(w->batch) / sizeof(w->batch[0]))
-            break;
-    }
-    return work;
+    ws_t *w = ctx;
+    log_warn("event log lapped this gateway: %llu events skipped; books rebuild from snapshots",
+             (unsigned long long)skipped);
+    lost_events(w);
 }
 
 /* Conflated book updates go out on a timer. */
@@ -472,25 +423,6 @@ static bool same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* bourse-rest's lock on its store ("<keystore>.lock"), so that a key being
- * created is never read half-written. */
-static int keystore_lock(const char *path, err_t *err)
-{
-    char lp[WS_PATH_MAX + 8];
-    snprintf(lp, sizeof(lp), "%s.lock", path);
-    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return err_set(err, -errno, "key store lock %s: %s", lp, strerror(errno));
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return err_set(err, -e, "key store lock %s: %s", lp, strerror(e));
-        }
-    }
-    return fd;
-}
-
 static int keystore_load(ws_t *w, keystore_t **ks, struct stat *st, err_t *err)
 {
     int lock = keystore_lock(w->cfg.keystore, err);
@@ -499,7 +431,7 @@ static int keystore_load(ws_t *w, keystore_t **ks, struct stat *st, err_t *err)
     if (stat(w->cfg.keystore, st) < 0)
         memset(st, 0, sizeof(*st));
     int rc = keystore_open(ks, w->cfg.keystore, w->cfg.master_key, err);
-    close(lock);
+    keystore_unlock(lock);
     return rc;
 }
 
@@ -535,8 +467,9 @@ int ws_open(ws_t **out, const ws_config_t *cfg, err_t *err)
     if (w == NULL)
         return err_set(err, -ENOMEM, "out of memory");
     w->cfg = *cfg;
-    w->backoff_ns = ATTACH_BACKOFF_MIN_NS;
-    jb_init(&w->jb);
+    refdata_init(&w->rd);
+    refdata_init(&w->rd_next);
+    jw_init_room(&w->jw, WS_SERVER_HDR_MAX);
     int rc;
     if ((rc = ws_config_check(cfg, err)) < 0)
         goto fail;
@@ -562,6 +495,12 @@ int ws_open(ws_t **out, const ws_config_t *cfg, err_t *err)
     w->touched = calloc(SYMS_MAX + 1, sizeof(*w->touched));
     if (w->sess == NULL || w->priv == NULL || w->touched == NULL) {
         rc = err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    /* room for every symbol's book query and every session's commands at once */
+    static const link_ops_t lops = {on_event, on_done, on_log, on_attach, on_detach, on_lapped};
+    if ((rc = link_create(&w->link, cfg->instance, "bourse-ws", LINK_INFLIGHT_MAX, &lops, w)) < 0) {
+        err_set(err, rc, "engine link: %s", strerror(-rc));
         goto fail;
     }
     wss_config_t sc = {.addr = cfg->listen, .port = (uint16_t)cfg->port, .max_connections = cfg->max_connections,
@@ -615,32 +554,32 @@ int ws_run(ws_t *w, const atomic_bool *stop)
     uint64_t next_house = 0;
     while (!atomic_load_explicit(stop, memory_order_relaxed)) {
         uint64_t now = clock_mono_ns();
-        int work = engine_poll(w, now);
+        int work = link_poll(w->link, now);
         conflate_tick(w, now);
         wss_flush(w->srv);
         uint64_t wait = work > 0 ? 0 : idle_wait_ns(w, idle);
-        if (w->cl == NULL) {
-            uint64_t until = w->next_attach_ns > now ? w->next_attach_ns - now : 0;
+        if (!link_attached(w->link)) {
+            uint64_t until = link_attach_wait_ns(w->link, now);
             wait = until < 50 * NS_PER_MS ? until : 50 * NS_PER_MS;
         }
         work += wss_poll(w->srv, wait);
         now = clock_mono_ns();
-        if (w->npending > 0)
-            entry_tick(w, now);
         if (now >= next_house) {
             next_house = now + HOUSEKEEPING_NS;
             ws_keystore_refresh(w, now, 0);
             queries(w, now);
-        } else if (w->refdata_dirty || (w->cl != NULL && !ws_ready(w))) {
+        } else if (w->refdata_dirty || (link_attached(w->link) && !ws_ready(w))) {
             queries(w, now);
         }
         idle = work > 0 ? 0 : idle + (idle < UINT32_MAX);
     }
     wss_stats_t ss;
     wss_get_stats(w->srv, &ss);
+    link_stats_t ls;
+    link_get_stats(w->link, &ls);
     log_info("stopping: %u connections open; %llu events read, %llu messages fanned out, %llu slow consumers "
              "closed",
-             wss_connections(w->srv), (unsigned long long)w->st.events, (unsigned long long)w->st.msgs_fanned,
+             wss_connections(w->srv), (unsigned long long)ls.events, (unsigned long long)w->st.msgs_fanned,
              (unsigned long long)ss.slow_consumers);
     wss_shutdown(w->srv, 500);
     return 0;
@@ -651,8 +590,7 @@ void ws_close(ws_t *w)
     if (w == NULL)
         return;
     wss_destroy(w->srv);
-    if (w->cl != NULL)
-        client_detach(w->cl);
+    link_destroy(w->link);
     for (uint32_t i = 0; i < w->nsyms; i++) {
         market_sym_free(w->syms[i]);
         free(w->syms[i]);
@@ -663,12 +601,11 @@ void ws_close(ws_t *w)
     free(w->sess);
     free(w->priv);
     free(w->touched);
-    free(w->assets);
-    free(w->assets_next);
-    free(w->inst_next);
+    refdata_free(&w->rd);
+    refdata_free(&w->rd_next);
     auth_replay_destroy(w->replay);
     ratelimit_destroy(w->rl);
     keystore_close(w->ks);
-    jb_free(&w->jb);
+    jw_free(&w->jw);
     free(w);
 }

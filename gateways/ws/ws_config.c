@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "inicfg.h"
 #include "ratelimit.h"
 #include "shm.h"
 
@@ -43,7 +42,7 @@ static const inicfg_key_t keys[] = {
     U32("idle_sleep_max_us", idle_sleep_max_us, 1, 1000000),
 };
 
-static const inicfg_t table = {keys, sizeof(keys) / sizeof(keys[0]), "(bourse-ws reads [ws])"};
+const inicfg_t ws_config_ini = {keys, sizeof(keys) / sizeof(keys[0]), "(bourse-ws reads [ws])"};
 
 void ws_config_defaults(ws_config_t *cfg)
 {
@@ -82,29 +81,4 @@ int ws_config_check(const ws_config_t *cfg, err_t *err)
         return err_set(err, -EINVAL, "ping_interval_ms (%u) must be below idle_timeout_ms (%u), or live clients "
                        "would be closed as idle", cfg->ping_interval_ms, cfg->idle_timeout_ms);
     return 0;
-}
-
-int ws_config_set(ws_config_t *cfg, const char *section, const char *key, const char *value, err_t *err)
-{
-    return inicfg_set(&table, cfg, section, key, value, err);
-}
-
-int ws_config_parse(ws_config_t *cfg, const char *text, const char *origin, err_t *err)
-{
-    return inicfg_parse(&table, cfg, text, origin, err);
-}
-
-int ws_config_load(ws_config_t *cfg, const char *path, err_t *err)
-{
-    return inicfg_load(&table, cfg, path, err);
-}
-
-int ws_config_env(ws_config_t *cfg, err_t *err)
-{
-    return inicfg_env(&table, cfg, err);
-}
-
-void ws_config_write(const ws_config_t *cfg, FILE *f)
-{
-    inicfg_write(&table, cfg, f);
 }

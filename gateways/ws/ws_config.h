@@ -8,10 +8,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "err.h"
 #include "idle.h"
+#include "inicfg.h"
 #include "layout.h"
 
 enum { WS_PATH_MAX = 1024, WS_ADDR_MAX = 64 };
@@ -44,25 +44,13 @@ typedef struct ws_config {
     uint32_t idle_sleep_max_us;       /* longest backoff sleep */
 } ws_config_t;
 
+/* The [ws] keys (inicfg.h): main() loads, overrides and prints the
+ * configuration with them (mainopt.h). */
+extern const inicfg_t ws_config_ini;
+
 void ws_config_defaults(ws_config_t *cfg);
-
-/* Parses the INI file at path into cfg (defaults or earlier values), then
- * applies environment overrides. Returns 0 or a negative errno with err set. */
-int ws_config_load(ws_config_t *cfg, const char *path, err_t *err);
-
-/* Parses INI text; origin names it in messages. No environment overrides. */
-int ws_config_parse(ws_config_t *cfg, const char *text, const char *origin, err_t *err);
-
-/* Applies BOURSE_WS_<KEY> variables from the environment. */
-int ws_config_env(ws_config_t *cfg, err_t *err);
-
-/* Sets one key from its text form. */
-int ws_config_set(ws_config_t *cfg, const char *section, const char *key, const char *value, err_t *err);
 
 /* Cross-key checks (ping before idle timeout). */
 int ws_config_check(const ws_config_t *cfg, err_t *err);
-
-/* Writes the configuration in INI form (for --print-config). */
-void ws_config_write(const ws_config_t *cfg, FILE *f);
 
 #endif

@@ -10,10 +10,12 @@
 
 #include "auth.h"
 #include "client.h"
-#include "jbuf.h"
+#include "jsonw.h"
 #include "keystore.h"
+#include "link.h"
 #include "proto.h"
 #include "ratelimit.h"
+#include "refdata.h"
 #include "replica.h"
 #include "ws.h"
 #include "ws_config.h"
@@ -68,8 +70,7 @@ typedef struct sym {
     bool halted;
     replica_t book;          /* the replica */
     replica_t next;          /* a snapshot being received */
-    uint64_t query_ref;      /* its query, 0: none */
-    uint64_t query_sent_ns;
+    uint64_t query_tag;      /* its query, 0: none */
     stream_t st[CH_PUBLIC_COUNT];
     level_change_t *chg;     /* book changes not yet sent */
     uint32_t nchg, capchg;
@@ -86,22 +87,15 @@ typedef struct sym {
     candles_t cd[2];         /* 1 s, 1 min */
 } sym_t;
 
-typedef struct asset {
-    uint32_t id;
-    uint8_t decimals;
-    char name[WS_NAME_MAX];
-} asset_t;
-
 typedef struct sub {
     uint32_t sym;            /* index in ws->syms; unused for private channels */
     uint8_t chan;            /* ws_chan_t */
 } sub_t;
 
 /* An order or cancel a client sent, awaiting the engine's answer (and its
- * durability, as bourse-rest's acks). */
+ * durability, as bourse-rest's acks); the link keeps its deadline. */
 typedef struct pending {
-    uint64_t ref;            /* 0: free */
-    uint64_t deadline_ns;
+    uint64_t tag;            /* its link tag; 0: free */
     uint64_t cmd_seq;        /* of the answer, once complete */
     uint16_t type;           /* CMD_NEW_ORDER or CMD_CANCEL */
     bool done;               /* the answer is complete; waiting for durability */
@@ -138,7 +132,7 @@ typedef struct session {
 typedef enum query_kind { Q_NONE = 0, Q_REFDATA, Q_BOOK } query_kind_t;
 
 typedef struct ws_stats {
-    uint64_t events, laps, attaches, detaches, snapshots, updates, trades, msgs_fanned;
+    uint64_t snapshots, updates, trades, msgs_fanned;
     uint64_t subscribes, errors_sent, auth_ok, auth_refused, rate_limited;
 } ws_stats_t;
 
@@ -146,23 +140,17 @@ struct ws {
     ws_config_t cfg;
     wss_t *srv;
     /* the engine */
-    client_t *cl;
-    uint64_t next_attach_ns, backoff_ns;
-    bool attach_logged;
-    uint64_t ref_serial;
-    uint64_t cmd_serial;     /* client commands: refs (1 << 63) | serial << 20 | session index */
+    link_t *link;
+    uint64_t query_serial;   /* query tags: serial << 16 | target (ws.c) */
+    uint64_t cmd_serial;     /* client commands: tags (1 << 63) | serial << 20 | session index */
     uint32_t npending;       /* client commands awaiting answers, all sessions */
-    uint64_t refdata_ref;    /* the refdata query in flight, 0: none */
-    uint64_t refdata_sent_ns;
+    uint64_t refdata_tag;    /* the refdata query in flight, 0: none */
     bool refdata_dirty;      /* an admin command changed it: query again */
     bool refdata_loaded;
-    asset_t *assets, *assets_next;
-    uint32_t nassets, nassets_next, cap_assets, cap_assets_next;
+    refdata_t rd, rd_next;   /* assets and instruments; the answer being read */
     /* symbols: never removed, so indexes are stable */
     sym_t **syms;
     uint32_t nsyms, cap_syms;
-    evt_instrument_t *inst_next;  /* instruments of the refdata answer being read */
-    uint32_t ninst_next, cap_inst_next;
     uint32_t *touched, ntouched;  /* symbols changed by the command being read */
     uint32_t last_sym;            /* lookup cache */
     uint64_t next_conflate_ns;
@@ -174,43 +162,44 @@ struct ws {
     uint64_t ks_checked_ns;
     auth_replay_t *replay;
     ratelimit_t *rl;
-    jb_t jb;                      /* the message being built */
+    jw_t jw;                      /* the message being built, with room for its frame header */
     ws_stats_t st;
-    rec_t batch[256];
 };
 
 /* ---- ws.c */
 sym_t *ws_sym_by_id(ws_t *w, uint32_t instrument);
 sym_t *ws_sym_by_name(ws_t *w, const char *symbol);
-const asset_t *ws_asset(const ws_t *w, uint32_t id);
+const rd_asset_t *ws_asset(const ws_t *w, uint32_t id);
 bool ws_ready(const ws_t *w);
 /* Sends a frame to every subscriber of a stream. */
 void ws_fanout(ws_t *w, const stream_t *st, const uint8_t *frame, size_t len);
 
-/* Sends a client's command; its ref names the session. Returns 0, -EAGAIN
- * (the command ring is full), -ENOTCONN (no engine). */
-int ws_submit(ws_t *w, rec_t *cmd, uint32_t session_index);
-enum { WS_CMD_REF_BIT = 63, WS_CMD_INDEX_BITS = 20 };
+/* Sends a client's command, to be answered (and durable) within
+ * query_timeout_ms; its tag, set in *tag, names the session. Returns 0,
+ * -EAGAIN (the command ring is full), -ENOTCONN (no engine). */
+int ws_submit(ws_t *w, rec_t *cmd, uint32_t session_index, uint64_t *tag);
+enum { WS_CMD_TAG_BIT = 63, WS_CMD_INDEX_BITS = 20 };
 
 /* ---- entry.c: order entry */
 /* An order or cancel of a session: checked, sent, answered later. */
 void entry_command(ws_t *w, session_t *s, const ws_req_t *r);
-/* An event of a client's command (ref with WS_CMD_REF_BIT). */
-void entry_event(ws_t *w, const rec_t *ev);
-/* Durable acks released, deadlines passed: called each pass while any wait. */
-void entry_tick(ws_t *w, uint64_t now_ns);
+/* An event of a client's command (tag with WS_CMD_TAG_BIT). */
+void entry_event(ws_t *w, uint64_t tag, const rec_t *ev);
+/* The link is done with the command tag: answered and durable (status 0),
+ * or no answer in time (-ETIMEDOUT); -ESTALE waits for entry_fail. */
+void entry_done(ws_t *w, uint64_t tag, int status);
 /* The engine went away: every waiting command is answered as unknown. */
 void entry_fail(ws_t *w);
 /* The session closed: its waiting commands are forgotten. */
 void entry_forget(ws_t *w, session_t *s);
 
 /* ---- session.c */
-/* Sends what ws->jb holds (a complete object) to one client. */
-int session_send_jb(ws_t *w, wsc_t id);
+/* Sends what ws->jw holds (a complete object) to one client. */
+int session_send_jw(ws_t *w, wsc_t id);
 /* "id": the request's id (JSON text) when it had one. */
-void session_put_id(jb_t *j, const char *req_id);
+void session_put_id(jw_t *j, const char *req_id);
 /* An id as a string, or null when 0. */
-void session_opt_id(jb_t *j, const char *key, uint64_t v);
+void session_opt_id(jw_t *j, const char *key, uint64_t v);
 void session_on_open(void *ctx, wsc_t id, const ws_http_req_t *req, const struct sockaddr_storage *peer);
 void session_on_text(void *ctx, wsc_t id, const char *text, size_t len);
 void session_on_close(void *ctx, wsc_t id, uint16_t code, const char *why);

@@ -103,6 +103,16 @@ size_t ws_frame_header(uint8_t out[WS_SERVER_HDR_MAX], uint8_t opcode, uint64_t 
     return 10;
 }
 
+const uint8_t *ws_frame_json(jw_t *w, size_t *n)
+{
+    uint8_t h[WS_SERVER_HDR_MAX];
+    size_t hl = ws_frame_header(h, WS_OP_TEXT, w->len);
+    const uint8_t *start = (const uint8_t *)jw_prepend(w, h, hl);
+    if (start != NULL)
+        *n = hl + w->len;
+    return start;
+}
+
 size_t ws_close_frame(uint8_t out[2 + WS_CONTROL_MAX], uint16_t code, const char *reason)
 {
     size_t rlen = reason ? strlen(reason) : 0;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jsonw.h"
+
 enum ws_opcode {
     WS_OP_CONT = 0x0,
     WS_OP_TEXT = 0x1,
@@ -68,6 +70,12 @@ void ws_unmask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset);
 /* Writes the header of an unmasked, final server frame of len payload bytes
  * into out. Returns its length: 2, 4 or 10. */
 size_t ws_frame_header(uint8_t out[WS_SERVER_HDR_MAX], uint8_t opcode, uint64_t len);
+
+/* Finishes the message in w, a writer with WS_SERVER_HDR_MAX bytes of room
+ * (jw_init_room), as one text frame: its header goes in front of the text.
+ * Returns the frame's start, *n its length; NULL when the writer failed
+ * (out of memory, unbalanced). */
+const uint8_t *ws_frame_json(jw_t *w, size_t *n);
 
 /* A close frame's payload: the code (big-endian) and up to 123 bytes of
  * reason. Writes the whole frame (header included) into out; returns its

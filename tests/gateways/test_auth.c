@@ -236,7 +236,7 @@ static void test_replay_create_refuses_bad_sizes(void)
     CHECK(r == NULL);
 }
 
-static void test_reasons_and_roles_have_names(void)
+static void test_reasons_have_distinct_names(void)
 {
     for (int i = 0; i < AUTH_REASON_COUNT; i++) {
         const char *s = auth_reason_str((auth_reason_t)i);
@@ -246,6 +246,24 @@ static void test_reasons_and_roles_have_names(void)
     }
     CHECK(strcmp(auth_reason_str(AUTH_REPLAY), "replay") == 0);
     CHECK(strcmp(auth_reason_str((auth_reason_t)999), "unknown") == 0);
+}
+
+static void test_reason_codes_are_the_names_with_hyphens(void)
+{
+    for (int i = 0; i < AUTH_REASON_COUNT; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "%s", auth_reason_str((auth_reason_t)i));
+        for (char *p = want; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        CHECK(strcmp(auth_reason_code((auth_reason_t)i), want) == 0);
+    }
+    CHECK(strcmp(auth_reason_code(AUTH_BAD_SIGNATURE), "bad-signature") == 0);
+    CHECK(strcmp(auth_reason_code((auth_reason_t)999), "unknown") == 0);
+}
+
+static void test_roles_permit_what_lower_roles_may_and_parse_by_name(void)
+{
     CHECK(auth_role_permits(AUTH_ROLE_ADMIN, AUTH_ROLE_TRADER));
     CHECK(auth_role_permits(AUTH_ROLE_TRADER, AUTH_ROLE_TRADER));
     CHECK(auth_role_permits(AUTH_ROLE_TRADER, AUTH_ROLE_READ_ONLY));
@@ -276,6 +294,8 @@ int main(int argc, char **argv)
     RUN(test_replay_table_full_answers_busy_and_forgets_nothing);
     RUN(test_replay_guard_holds_many_at_half_load);
     RUN(test_replay_create_refuses_bad_sizes);
-    RUN(test_reasons_and_roles_have_names);
+    RUN(test_reasons_have_distinct_names);
+    RUN(test_reason_codes_are_the_names_with_hyphens);
+    RUN(test_roles_permit_what_lower_roles_may_and_parse_by_name);
     CHECK_MAIN_END();
 }

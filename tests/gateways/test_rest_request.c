@@ -319,7 +319,7 @@ static void test_json_writer_escapes_and_balances(void)
     jw_obj(&w, NULL);
     jw_str(&w, "s", "a\"b\\c\n\x01\xc3\xa9");
     jw_dec(&w, "d", -1234, 2);
-    jw_id(&w, "id", UINT64_MAX);
+    jw_u64s(&w, "id", UINT64_MAX);
     jw_arr(&w, "a");
     jw_i64(&w, NULL, -1);
     jw_null(&w, NULL);

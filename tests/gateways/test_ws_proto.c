@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../check.h"
-#include "jbuf.h"
+#include "jsonw.h"
 #include "replica.h"
 #include "wsmsg.h"
 #include "wsproto.h"
@@ -139,26 +139,36 @@ static void test_messages_parse_and_refuse_with_stable_codes(void)
 #undef P
 }
 
-static void test_jbuf_writes_a_frame_with_decimals_as_strings(void)
+static void test_json_writer_makes_a_frame_with_decimals_as_strings(void)
 {
-    jb_t j;
-    jb_init(&j);
-    jb_obj(&j, NULL);
-    jb_str(&j, "s", "a\"b");
-    jb_dec(&j, "p", 6000000, 2);
-    jb_u64s(&j, "ts", 1700000000123456789ull);
-    jb_i64(&j, "n", -5);
-    jb_arr(&j, "l");
-    jb_u64(&j, NULL, 1);
-    jb_arr_end(&j);
-    jb_obj_end(&j);
-    size_t n, tn;
-    const uint8_t *f = jb_frame(&j, &n);
-    const char *t = jb_text(&j, &tn);
+    jw_t j;
+    jw_init_room(&j, WS_SERVER_HDR_MAX);
+    jw_obj(&j, NULL);
+    jw_str(&j, "s", "a\"b");
+    jw_dec(&j, "p", 6000000, 2);
+    jw_u64s(&j, "ts", 1700000000123456789ull);
+    jw_i64(&j, "n", -5);
+    jw_arr(&j, "l");
+    jw_u64(&j, NULL, 1);
+    jw_arr_end(&j);
+    jw_obj_end(&j);
+    size_t n;
+    const uint8_t *f = ws_frame_json(&j, &n);
     const char *want = "{\"s\":\"a\\\"b\",\"p\":\"60000.00\",\"ts\":\"1700000000123456789\",\"n\":-5,\"l\":[1]}";
-    CHECK(tn == strlen(want) && memcmp(t, want, tn) == 0);
-    CHECK(f != NULL && n == tn + 2 && f[0] == 0x81 && f[1] == tn);
-    jb_free(&j);
+    CHECK(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
+    CHECK(f != NULL && n == j.len + 2 && f[0] == 0x81 && f[1] == j.len && memcmp(f + 2, want, j.len) == 0);
+    jw_free(&j);
+}
+
+static void test_json_writer_without_room_makes_no_frame(void)
+{
+    jw_t j;
+    jw_init(&j);
+    jw_obj(&j, NULL);
+    jw_obj_end(&j);
+    size_t n;
+    CHECK(ws_frame_json(&j, &n) == NULL);
+    jw_free(&j);
 }
 
 static void test_replica_keeps_levels_sorted_best_first(void)
@@ -201,7 +211,8 @@ int main(int argc, char **argv)
     RUN(test_utf8_validation_refuses_overlongs_and_surrogates);
     RUN(test_http_parse_finds_the_upgrade);
     RUN(test_messages_parse_and_refuse_with_stable_codes);
-    RUN(test_jbuf_writes_a_frame_with_decimals_as_strings);
+    RUN(test_json_writer_makes_a_frame_with_decimals_as_strings);
+    RUN(test_json_writer_without_room_makes_no_frame);
     RUN(test_replica_keeps_levels_sorted_best_first);
     CHECK_MAIN_END();
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layout.h"
 #include "proto.h"
 
 enum { RD_NAME_MAX = 16 }; /* with the NUL, as in proto.h */
@@ -49,6 +50,12 @@ int refdata_add_asset(refdata_t *rd, const cmd_add_asset_t *a);
 /* Adds or replaces an instrument from an EVT_Q_INSTRUMENT payload. Returns 0,
  * -ENOENT (its base or quote asset is unknown), -EINVAL or -ENOMEM. */
 int refdata_add_instrument(refdata_t *rd, const evt_instrument_t *e);
+
+/* Adds what an event of a CMD_QUERY_REFDATA answer carries: the asset of an
+ * EVT_Q_ASSET, the instrument of an EVT_Q_INSTRUMENT. Returns 0, -ENOMSG (an
+ * event of another type: nothing to add), -EINVAL (a payload too short or
+ * invalid), -ENOENT or -ENOMEM. */
+int refdata_add_event(refdata_t *rd, const rec_t *ev);
 
 const rd_asset_t *refdata_asset(const refdata_t *rd, uint32_t id);
 const rd_asset_t *refdata_asset_by_name(const refdata_t *rd, const char *name, size_t len);

@@ -92,6 +92,25 @@ int refdata_add_instrument(refdata_t *rd, const evt_instrument_t *e)
     return 0;
 }
 
+int refdata_add_event(refdata_t *rd, const rec_t *ev)
+{
+    if (ev->type == EVT_Q_ASSET) {
+        cmd_add_asset_t a;
+        if (ev->len < sizeof(a))
+            return -EINVAL;
+        memcpy(&a, ev->payload, sizeof(a));
+        return refdata_add_asset(rd, &a);
+    }
+    if (ev->type == EVT_Q_INSTRUMENT) {
+        evt_instrument_t in;
+        if (ev->len < sizeof(in))
+            return -EINVAL;
+        memcpy(&in, ev->payload, sizeof(in));
+        return refdata_add_instrument(rd, &in);
+    }
+    return -ENOMSG;
+}
+
 const rd_asset_t *refdata_asset(const refdata_t *rd, uint32_t id)
 {
     for (uint32_t i = 0; i < rd->nassets; i++)

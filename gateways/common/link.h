@@ -8,8 +8,10 @@
  * caused it, also goes to on_log, for the gateway's caches.
  *
  * The link survives the engine: a lapped cursor (-EOVERFLOW) resyncs and says
- * so; a stopped or dead engine (-ESTALE) fails what is pending, detaches, and
- * attaches again with backoff. Single-threaded: the gateway's loop owns it. */
+ * so (on_lapped: the gateway logs what it rebuilds); a stopped or dead engine
+ * (-ESTALE) fails what is pending, detaches, and attaches again with backoff,
+ * logging both. Used by bourse-rest and bourse-ws. Single-threaded: the
+ * gateway's loop owns it. */
 #ifndef BOURSE_LINK_H
 #define BOURSE_LINK_H
 
@@ -39,8 +41,10 @@ typedef struct link_stats {
 
 typedef struct link link_t;
 
+enum { LINK_INFLIGHT_MAX = 65535 }; /* a ref's slot is 16 bits */
+
 /* Creates a detached link to instance; link_poll attaches. max_inflight is
- * 1..65535 commands. Returns 0, -EINVAL or -ENOMEM. */
+ * 1..LINK_INFLIGHT_MAX commands. Returns 0, -EINVAL or -ENOMEM. */
 int link_create(link_t **out, const char *instance, const char *client_name, uint32_t max_inflight,
                 const link_ops_t *ops, void *ctx);
 void link_destroy(link_t *l);

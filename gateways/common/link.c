@@ -20,11 +20,11 @@
 #include "shm.h"
 
 enum {
-    LINK_SLOTS_MAX = 65535,
     LINK_POLL_BATCH = 256,
     LINK_BATCHES_PER_PASS = 8,            /* bound a pass, so the sockets get their turn */
     SLOT_BITS = 16,
 };
+_Static_assert(LINK_INFLIGHT_MAX < 1 << SLOT_BITS, "a slot index fits in a ref's low bits");
 static const uint64_t ATTACH_BACKOFF_MIN_NS = 50000000;   /* 50 ms */
 static const uint64_t ATTACH_BACKOFF_MAX_NS = 1000000000; /* 1 s */
 
@@ -60,7 +60,7 @@ struct link {
 int link_create(link_t **out, const char *instance, const char *client_name, uint32_t max_inflight,
                 const link_ops_t *ops, void *ctx)
 {
-    if (max_inflight == 0 || max_inflight > LINK_SLOTS_MAX)
+    if (max_inflight == 0 || max_inflight > LINK_INFLIGHT_MAX)
         return -EINVAL;
     link_t *l = calloc(1, sizeof(*l));
     if (l == NULL)
@@ -219,8 +219,6 @@ int link_poll(link_t *l, uint64_t now_ns)
         if (n == -EOVERFLOW) {
             uint64_t skipped = client_resync(l->c);
             l->st.laps++;
-            log_warn("event log lapped this gateway: %llu events skipped; caches rebuild",
-                     (unsigned long long)skipped);
             l->ops.on_lapped(l->ctx, skipped);
             work++;
             continue;
