@@ -78,3 +78,26 @@ int idle_pin_cpu(int cpu, err_t *err)
         return err_set(err, -rc, "cannot pin to cpu %d: %s", cpu, strerror(rc));
     return 0;
 }
+
+uint64_t idle_poll_ns(idle_kind_t kind, uint32_t passes, uint64_t max_ns)
+{
+    switch (kind) {
+    case IDLE_SPIN:
+        return 0;
+    case IDLE_YIELD:
+        if (passes > 0)
+            sched_yield();
+        return 0;
+    case IDLE_BACKOFF:
+        break;
+    }
+    if (passes < IDLE_BACKOFF_SPINS)
+        return 0;
+    if (passes < IDLE_BACKOFF_SPINS + IDLE_BACKOFF_YIELDS) {
+        sched_yield();
+        return 0;
+    }
+    uint32_t k = passes - IDLE_BACKOFF_SPINS - IDLE_BACKOFF_YIELDS;
+    uint64_t ns = k >= 30 ? UINT64_MAX : (uint64_t)IDLE_SLEEP_MIN_NS << k;
+    return ns < max_ns ? ns : max_ns;
+}

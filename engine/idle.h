@@ -40,6 +40,12 @@ const char *idle_name(idle_kind_t kind);
 /* Called after a pass that did no work; may block for up to sleep_max_ns. */
 void idle_wait(idle_t *idle);
 
+/* For loops that sleep in a poll call (epoll, io_uring) instead of idle_wait():
+ * how long the next poll may block after `passes` passes without work. 0 while
+ * spinning or yielding (a yield is done here), then doubling sleeps from
+ * IDLE_SLEEP_MIN_NS up to max_ns under backoff. */
+uint64_t idle_poll_ns(idle_kind_t kind, uint32_t passes, uint64_t max_ns);
+
 /* Called after a pass that did work: the next idle period starts from a spin. */
 static inline void idle_reset(idle_t *idle)
 {

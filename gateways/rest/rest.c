@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,6 @@ static const uint64_t HOUSEKEEPING_NS = 1000000000;
 static const uint64_t INFLIGHT_SLEEP_MAX_NS = 50000;    /* backoff's sleep with answers awaited */
 
 enum {
-    SPIN_PASSES = 128, YIELD_PASSES = 64, /* as idle.h's backoff */
     SOCKETS_EVERY_PASSES = 16,            /* socket polls while answers are awaited */
     HEADERS_MAX_BYTES = 512,
     AUTH_TS_MAX = 18,
@@ -584,31 +582,14 @@ fail:
  * it, and the event log (trades for the cache) is read that often. */
 static uint64_t idle_wait_ns(const rest_t *r, uint32_t idle, bool inflight, uint64_t now)
 {
-    switch (r->cfg.idle) {
-    case IDLE_SPIN:
-        return 0;
-    case IDLE_YIELD:
-        if (idle > 0)
-            sched_yield();
-        return 0;
-    case IDLE_BACKOFF:
-        break;
-    }
-    uint64_t ns = (uint64_t)r->cfg.idle_sleep_max_us * 1000;
-    if (inflight) {
-        if (idle < SPIN_PASSES)
-            return 0;
-        if (idle < SPIN_PASSES + YIELD_PASSES) {
-            sched_yield();
-            return 0;
-        }
-        uint32_t k = idle - SPIN_PASSES - YIELD_PASSES;
-        uint64_t grown = k >= 30 ? UINT64_MAX : (uint64_t)IDLE_SLEEP_MIN_NS << k;
-        if (grown < ns)
-            ns = grown;
-        if (ns > INFLIGHT_SLEEP_MAX_NS)
-            ns = INFLIGHT_SLEEP_MAX_NS;
-    }
+    uint64_t max = (uint64_t)r->cfg.idle_sleep_max_us * 1000;
+    uint64_t ns;
+    if (inflight)
+        ns = idle_poll_ns(r->cfg.idle, idle, max < INFLIGHT_SLEEP_MAX_NS ? max : INFLIGHT_SLEEP_MAX_NS);
+    else if (r->cfg.idle == IDLE_BACKOFF)
+        ns = max;
+    else
+        ns = idle_poll_ns(r->cfg.idle, idle, max);
     uint64_t due = alog_due_in(&r->alog, now);
     return due < ns ? due : ns;
 }

@@ -10,7 +10,6 @@
 #include "ws_int.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +22,6 @@
 enum {
     TAG_TARGET_BITS = 16,
     SYMS_MAX = (1 << TAG_TARGET_BITS) - 2,
-    SPIN_PASSES = IDLE_BACKOFF_SPINS,
-    YIELD_PASSES = IDLE_BACKOFF_YIELDS,
 };
 _Static_assert((int)WS_NAME_MAX == (int)RD_NAME_MAX, "a symbol is copied from the reference data whole");
 static const uint64_t NS_PER_MS = 1000000;
@@ -519,31 +516,6 @@ fail:
     return rc;
 }
 
-/* How long the loop may wait after `idle` passes without work. */
-static uint64_t idle_wait_ns(const ws_t *w, uint32_t idle)
-{
-    switch (w->cfg.idle) {
-    case IDLE_SPIN:
-        return 0;
-    case IDLE_YIELD:
-        if (idle > 0)
-            sched_yield();
-        return 0;
-    case IDLE_BACKOFF:
-        break;
-    }
-    if (idle < SPIN_PASSES)
-        return 0;
-    if (idle < SPIN_PASSES + YIELD_PASSES) {
-        sched_yield();
-        return 0;
-    }
-    uint32_t k = idle - SPIN_PASSES - YIELD_PASSES;
-    uint64_t ns = k >= 30 ? UINT64_MAX : (uint64_t)IDLE_SLEEP_MIN_NS << k;
-    uint64_t max = (uint64_t)w->cfg.idle_sleep_max_us * 1000;
-    return ns < max ? ns : max;
-}
-
 int ws_run(ws_t *w, const atomic_bool *stop)
 {
     log_info("listening on %s port %u (page http://%s:%u/, WebSocket /ws), engine instance %s, conflation %s, "
@@ -557,7 +529,7 @@ int ws_run(ws_t *w, const atomic_bool *stop)
         int work = link_poll(w->link, now);
         conflate_tick(w, now);
         wss_flush(w->srv);
-        uint64_t wait = work > 0 ? 0 : idle_wait_ns(w, idle);
+        uint64_t wait = work > 0 ? 0 : idle_poll_ns(w->cfg.idle, idle, (uint64_t)w->cfg.idle_sleep_max_us * 1000);
         if (!link_attached(w->link)) {
             uint64_t until = link_attach_wait_ns(w->link, now);
             wait = until < 50 * NS_PER_MS ? until : 50 * NS_PER_MS;

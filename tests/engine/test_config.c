@@ -4,6 +4,7 @@
 
 #include "../check.h"
 #include "config.h"
+#include "idle.h"
 
 static void test_defaults_are_valid_and_non_spinning(void)
 {
@@ -153,6 +154,24 @@ static void test_written_config_parses_back_to_the_same_values(void)
     CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 }
 
+/* The wait of a loop that sleeps in its poll call: spin and yield never
+ * sleep; backoff spins, yields, then doubles from the minimum up to its cap. */
+static void test_idle_poll_waits_follow_the_strategy(void)
+{
+    const uint64_t max = 50000;
+    for (uint32_t p = 0; p < 1000; p += 7) {
+        CHECK_EQ(idle_poll_ns(IDLE_SPIN, p, max), 0);
+        CHECK_EQ(idle_poll_ns(IDLE_YIELD, p, max), 0);
+    }
+    CHECK_EQ(idle_poll_ns(IDLE_BACKOFF, 0, max), 0);
+    CHECK_EQ(idle_poll_ns(IDLE_BACKOFF, IDLE_BACKOFF_SPINS + IDLE_BACKOFF_YIELDS - 1, max), 0);
+    uint32_t first = IDLE_BACKOFF_SPINS + IDLE_BACKOFF_YIELDS;
+    CHECK_EQ(idle_poll_ns(IDLE_BACKOFF, first, max), IDLE_SLEEP_MIN_NS);
+    CHECK_EQ(idle_poll_ns(IDLE_BACKOFF, first + 3, max), 8 * IDLE_SLEEP_MIN_NS);
+    CHECK_EQ(idle_poll_ns(IDLE_BACKOFF, first + 10, max), max);
+    CHECK_EQ(idle_poll_ns(IDLE_BACKOFF, UINT32_MAX, max), max);
+}
+
 int main(int argc, char **argv)
 {
     CHECK_MAIN_BEGIN(argc, argv);
@@ -168,5 +187,6 @@ int main(int argc, char **argv)
     RUN(test_directory_is_not_a_config_file);
     RUN(test_environment_overrides_the_file);
     RUN(test_written_config_parses_back_to_the_same_values);
+    RUN(test_idle_poll_waits_follow_the_strategy);
     CHECK_MAIN_END();
 }
