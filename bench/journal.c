@@ -158,7 +158,7 @@ static void snapshot_pause(const char *dir, uint64_t resting)
     pid_t pid = fork();
     if (pid == 0) {
         err_t err;
-        _exit(snapshot_write(sdir, m, 1, &err) < 0 ? 1 : 0);
+        _exit(snapshot_write(sdir, m, 1, -1, &err) < 0 ? 1 : 0);
     }
     uint64_t pause = clock_mono_ns() - t0;
     int status = 1;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -144,6 +145,7 @@ int engine_open(engine_t **out, const config_t *cfg, err_t *err)
         return err_set(err, -ENOMEM, "out of memory");
     e->cfg = *cfg;
     e->snap_pid = -1;
+    e->snap_gate = -1;
     e->data_lock = -1;
     int rc = engine_paths(e, err);
     if (rc < 0) {
@@ -204,11 +206,27 @@ int engine_open(engine_t **out, const config_t *cfg, err_t *err)
     return 0;
 }
 
+/* Lets the snapshot child publish once the journal holds its seq; with
+ * give_up, closes the gate unsaid when it does not (the file is discarded). */
+static void engine_gate_snapshot(engine_t *e, bool give_up)
+{
+    if (e->snap_gate < 0)
+        return;
+    if (journal_durable_seq(e->journal) >= e->snap_seq) {
+        (void)!send(e->snap_gate, "", 1, MSG_NOSIGNAL); /* a dead child: EPIPE, no signal */
+    } else if (!give_up) {
+        return;
+    }
+    close(e->snap_gate);
+    e->snap_gate = -1;
+}
+
 /* Collects a snapshot child. Returns 1 when none runs any more. */
 static int engine_reap_snapshot(engine_t *e, bool block)
 {
     if (e->snap_pid < 0)
         return 1;
+    engine_gate_snapshot(e, block);
     int status;
     pid_t p = waitpid(e->snap_pid, &status, block ? 0 : WNOHANG);
     if (p == 0)
@@ -223,6 +241,10 @@ static int engine_reap_snapshot(engine_t *e, bool block)
     } else {
         log_error("snapshot at seq %" PRIu64 " failed", e->snap_seq);
     }
+    if (e->snap_gate >= 0) {
+        close(e->snap_gate);
+        e->snap_gate = -1;
+    }
     e->snap_pid = -1;
     return 1;
 }
@@ -236,21 +258,34 @@ int engine_snapshot(engine_t *e)
     /* fork() copies the page tables, not the pages: the child writes the
      * state as of now while the matcher goes on. The matcher's pause is the
      * fork itself; huge pages keep it short. */
+    /* The child publishes its file when the journal holds e->commands: the
+     * gate's write end says so (engine_gate_snapshot), or closes unsaid. */
+    int gate[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) < 0)
+        return -errno;
     uint64_t t0 = clock_mono_ns();
     pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
+    if (pid < 0) {
+        int rc = -errno;
+        close(gate[0]);
+        close(gate[1]);
+        return rc;
+    }
     if (pid == 0) {
-        /* Drop every inherited descriptor (the data and segment locks, the
-         * journal's ring): if the engine dies, its locks must die with it,
-         * not live on in a child that is only writing a file. */
-        close_range(3, ~0u, 0);
+        /* Drop every inherited descriptor but the gate (the data and segment
+         * locks, the journal's ring): if the engine dies, its locks must die
+         * with it, not live on in a child that is only writing a file. */
+        if (dup2(gate[0], 3) < 0)
+            _exit(1);
+        close_range(4, ~0u, 0);
         err_t err = {0};
-        int rc = snapshot_write(e->snapshot_dir, e->m, e->commands, &err);
+        int rc = snapshot_write(e->snapshot_dir, e->m, e->commands, 3, &err);
         if (rc < 0)
             fprintf(stderr, "bourse-engine: %s\n", err.msg);
         _exit(rc < 0 ? 1 : 0);
     }
+    close(gate[0]);
+    e->snap_gate = gate[1];
     e->snap_pid = pid;
     e->snap_seq = e->commands;
     e->snap_started_ns = t0;
@@ -276,7 +311,7 @@ void engine_close(engine_t *e)
          * loads it instead of replaying the whole journal. */
         if (rc == 0 && e->m != NULL && e->commands > e->last_snapshot_seq) {
             err_t err = {0};
-            if (snapshot_write(e->snapshot_dir, e->m, e->commands, &err) < 0)
+            if (snapshot_write(e->snapshot_dir, e->m, e->commands, -1, &err) < 0)
                 log_error("%s", err.msg);
             else
                 snapshot_prune(e->snapshot_dir, (int)e->cfg.snapshot_keep);

@@ -58,6 +58,7 @@ typedef struct engine {
     char journal_dir[JOURNAL_DIR_MAX];
     char snapshot_dir[JOURNAL_DIR_MAX];
     pid_t snap_pid;                   /* the child writing a snapshot, -1: none */
+    int snap_gate;                    /* its publish gate (write end), -1: none */
     uint64_t snap_seq, snap_started_ns, snap_pause_ns;
     uint64_t last_snapshot_seq;
     uint64_t next_snapshot_ns;        /* CLOCK_MONOTONIC; 0: no periodic snapshots */

@@ -75,7 +75,7 @@ static int out_write(void *ctx, const void *p, size_t n)
     return 0;
 }
 
-int snapshot_write(const char *dir, const matcher_t *m, uint64_t seq, err_t *err)
+int snapshot_write(const char *dir, const matcher_t *m, uint64_t seq, int gate_fd, err_t *err)
 {
     int rc = fs_mkdir_p(dir);
     if (rc < 0)
@@ -119,6 +119,17 @@ int snapshot_write(const char *dir, const matcher_t *m, uint64_t seq, err_t *err
     if (close(o->fd) < 0 && rc == 0)
         rc = -errno;
     free(o);
+    if (rc == 0 && gate_fd >= 0) {
+        char go;
+        ssize_t n;
+        while ((n = read(gate_fd, &go, 1)) < 0 && errno == EINTR)
+            ;
+        if (n != 1) {
+            unlink(tmp);
+            return err_set(err, -ECANCELED, "snapshot %s: discarded, the journal did not reach seq %" PRIu64
+                           " before the engine stopped", final, seq);
+        }
+    }
     if (rc == 0 && rename(tmp, final) < 0)
         rc = -errno;
     if (rc == 0)

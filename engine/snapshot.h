@@ -37,8 +37,14 @@ _Static_assert(offsetof(snapshot_header_t, header_crc) == 52, "snapshot header l
 
 /* Writes m as the snapshot of seq into dir (created if missing). Blocking;
  * safe in a forked child (no locks, no allocation besides its own buffer).
+ * gate_fd < 0: the file is published (renamed into place) at once. Else it
+ * is written and synced under a temporary name, and published only when a
+ * byte arrives on gate_fd: the engine sends it once its journal holds every
+ * command up to seq, so that no snapshot ever runs ahead of the journal (a
+ * crash would otherwise leave a hole in the journal behind it). End of file
+ * on gate_fd (the engine died or stopped first) discards it: -ECANCELED.
  * Returns 0 or a negative errno with a message. */
-int snapshot_write(const char *dir, const matcher_t *m, uint64_t seq, err_t *err);
+int snapshot_write(const char *dir, const matcher_t *m, uint64_t seq, int gate_fd, err_t *err);
 
 /* The seqs of the snapshot files in dir, newest first; returns the count
  * (0 when dir is missing). */

@@ -114,6 +114,10 @@ for round in $(seq "$ROUNDS"); do
 done
 [ "$lost" -eq 0 ] && ok "kill_9_${ROUNDS}_times_loses_no_acked_command_and_recovers_the_replayed_state"
 grep -q "recovered to seq" "$TMP/engine.log" && ok recovery_is_logged || fail recovery_is_logged "$(tail -3 "$TMP/engine.log")"
+# Timer snapshots are published (once the journal holds their seq; a kill
+# before that discards them, which the rounds above check through replay).
+grep -q "snapshot at seq [0-9]* written" "$TMP/engine.log" && ok timer_snapshots_are_published \
+    || fail timer_snapshots_are_published "$(grep -i snapshot "$TMP/engine.log" | tail -3)"
 
 # --- a replay reproduces the live event stream byte for byte
 kill -INT "$engine_pid"; wait "$engine_pid"
