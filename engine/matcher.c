@@ -19,30 +19,23 @@
 
 /* ---------------------------------------------------------------- events */
 
+void m_spill(matcher_t *m)
+{
+    m->sink(m->sink_ctx, m->evbuf, m->nev, 0);
+    m->nev = 0;
+}
+
 void m_emit(matcher_t *m, uint16_t type, const void *payload, uint32_t len)
 {
-    /* A full batch goes out now: more events follow, so it is not the last. */
-    if (m->nev == MATCHER_EVENT_BATCH) {
-        m->sink(m->sink_ctx, m->evbuf, m->nev, 0);
-        m->nev = 0;
-    }
-    mevt_t *ev = &m->evbuf[m->nev++];
-    ev->cmd_seq = m->cur_seq;
-    ev->ts_ns = m->cur_ts;
-    ev->type = type;
-    ev->src = m->cur_src;
-    ev->len = len;
-    memcpy(ev->u.raw, payload, len);
-    /* Bytes past the payload are zero: events are compared and journaled whole. */
-    memset(ev->u.raw + len, 0, sizeof(ev->u.raw) - len);
+    memcpy(m_event(m, type, len)->u.raw, payload, len);
 }
 
 void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid, uint64_t order_id,
               uint16_t reason)
 {
-    evt_rejected_t r = {.client_order_id = cloid, .order_id = order_id, .account = account,
-                        .cmd_type = cmd_type, .reason = reason};
-    m_emit(m, EVT_REJECTED, &r, sizeof(r));
+    m_event(m, EVT_REJECTED, sizeof(evt_rejected_t))->u.rejected = (evt_rejected_t){
+        .client_order_id = cloid, .order_id = order_id, .account = account, .cmd_type = cmd_type,
+        .reason = reason};
     m->stats.rejects++;
     if (reason < REJ_REASON_MAX)
         m->stats.rejects_by_reason[reason]++;
@@ -64,9 +57,9 @@ void m_flush_balances(matcher_t *m)
 {
     for (uint32_t i = 0; i < m->ntouched; i++) {
         const balance_t *b = m_bal(m, m->touched_acct[i], m->touched_asset[i]);
-        evt_balance_t e = {.available = b->avail, .held = b->held, .account = m->touched_acct[i],
-                           .asset = m->touched_asset[i]};
-        m_emit(m, EVT_BALANCE, &e, sizeof(e));
+        m_event(m, EVT_BALANCE, sizeof(evt_balance_t))->u.balance = (evt_balance_t){
+            .available = b->avail, .held = b->held, .account = m->touched_acct[i],
+            .asset = m->touched_asset[i]};
     }
     m->ntouched = 0;
 }
@@ -74,27 +67,25 @@ void m_flush_balances(matcher_t *m)
 static void emit_level(matcher_t *m, uint32_t ii, int side, const level_t *lv)
 {
     const instrument_t *in = &m->inst[ii];
-    evt_book_t e = {.price = lv->price * in->tick, .qty = lv->qty * in->lot, .orders = lv->count,
-                    .instrument = ii, .side = (uint8_t)side};
-    m_emit(m, EVT_BOOK, &e, sizeof(e));
+    m_event(m, EVT_BOOK, sizeof(evt_book_t))->u.book = (evt_book_t){
+        .price = lv->price * in->tick, .qty = lv->qty * in->lot, .orders = lv->count, .instrument = ii,
+        .side = (uint8_t)side};
 }
 
 static void emit_cancelled(matcher_t *m, const order_t *o, int64_t lots, uint8_t reason)
 {
     const instrument_t *in = &m->inst[o->instrument];
-    evt_cancelled_t e = {.order_id = o->id, .client_order_id = o->cloid, .qty = lots * in->lot,
-                         .account = o->account, .instrument = o->instrument, .reason = reason,
-                         .side = o->side};
-    m_emit(m, EVT_CANCELLED, &e, sizeof(e));
+    m_event(m, EVT_CANCELLED, sizeof(evt_cancelled_t))->u.cancelled = (evt_cancelled_t){
+        .order_id = o->id, .client_order_id = o->cloid, .qty = lots * in->lot, .account = o->account,
+        .instrument = o->instrument, .reason = reason, .side = o->side};
 }
 
 static void emit_replaced(matcher_t *m, const order_t *o, int kept)
 {
     const instrument_t *in = &m->inst[o->instrument];
-    evt_replaced_t e = {.order_id = o->id, .client_order_id = o->cloid, .price = o->price * in->tick,
-                        .qty = o->qty * in->lot, .account = o->account, .instrument = o->instrument,
-                        .kept_priority = (uint8_t)kept, .side = o->side};
-    m_emit(m, EVT_REPLACED, &e, sizeof(e));
+    m_event(m, EVT_REPLACED, sizeof(evt_replaced_t))->u.replaced = (evt_replaced_t){
+        .order_id = o->id, .client_order_id = o->cloid, .price = o->price * in->tick, .qty = o->qty * in->lot,
+        .account = o->account, .instrument = o->instrument, .kept_priority = (uint8_t)kept, .side = o->side};
 }
 
 /* ---------------------------------------------------------------- hashes */
@@ -244,17 +235,24 @@ static int gtd_room(matcher_t *m)
     return m->ngtd < m->cfg.max_gtd;
 }
 
-/* Puts a pool order at the back of its price level and into the indexes. The
- * caller checked level capacity. */
-static void order_rest(matcher_t *m, uint32_t oi)
+/* Puts a pool order at the back of its price level: at (its level) or pos
+ * (where a new one goes), from book_find() on a side that has not changed
+ * since. The caller checked level capacity. */
+static void order_rest_at(matcher_t *m, uint32_t oi, int64_t at, uint32_t pos)
 {
     order_t *o = &m->orders[oi];
     book_side_t *bs = &m->inst[o->instrument].side[o->side];
-    uint32_t pos;
-    int64_t at = book_find(bs, o->side, o->price, &pos);
     level_t *lv = at >= 0 ? &bs->lv[at] : book_insert(bs, pos, o->price);
     book_push(m->orders, lv, oi);
     emit_level(m, o->instrument, o->side, lv);
+}
+
+static void order_rest(matcher_t *m, uint32_t oi)
+{
+    const order_t *o = &m->orders[oi];
+    uint32_t pos;
+    int64_t at = book_find(&m->inst[o->instrument].side[o->side], o->side, o->price, &pos);
+    order_rest_at(m, oi, at, pos);
 }
 
 void m_order_index(matcher_t *m, uint32_t oi)
@@ -372,12 +370,11 @@ static void fill(matcher_t *m, uint32_t ii, order_t *t, order_t *mk, level_t *lv
     m_touch(m, MATCHER_FEE_ACCOUNT, in->quote);
 
     in->ref_ticks = lv->price;
-    evt_trade_t e = {.trade_id = m->next_trade_id++, .maker_order_id = mk->id,
-                     .taker_order_id = t->id, .price = lv->price * in->tick, .qty = base_amt,
-                     .maker_fee = mfee, .taker_fee = tfee, .maker_account = mk->account,
-                     .taker_account = t->account, .instrument = ii, .taker_side = t->side,
-                     .maker_done = mk->qty == 0};
-    m_emit(m, EVT_TRADE, &e, sizeof(e));
+    m_event(m, EVT_TRADE, sizeof(evt_trade_t))->u.trade = (evt_trade_t){
+        .trade_id = m->next_trade_id++, .maker_order_id = mk->id, .taker_order_id = t->id,
+        .price = lv->price * in->tick, .qty = base_amt, .maker_fee = mfee, .taker_fee = tfee,
+        .maker_account = mk->account, .taker_account = t->account, .instrument = ii, .taker_side = t->side,
+        .maker_done = mk->qty == 0};
     m->stats.trades++;
 }
 
@@ -585,13 +582,16 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
     if (b->avail < need)
         REJECT(REJ_INSUFFICIENT_BALANCE);
     int may_rest = c->type == ORD_LIMIT && (c->tif == TIF_GTC || c->tif == TIF_GTD);
+    /* Where it would rest. Matching changes only the other side (STP cancels
+     * makers there), so this holds until it rests. */
+    int64_t at = -1;
+    uint32_t pos = 0;
     if (may_rest) {
         /* Room is checked before any fill: a command either happens whole or not at all. */
-        uint32_t pos;
         const book_side_t *own = &in->side[c->side];
         if (m->free_head == NIL)
             REJECT(REJ_ORDERS_FULL);
-        if (book_find(own, c->side, t.price, &pos) < 0 && own->n >= m->cfg.max_levels)
+        if ((at = book_find(own, c->side, t.price, &pos)) < 0 && own->n >= m->cfg.max_levels)
             REJECT(REJ_BOOK_FULL);
         if (a->open_orders >= m->cfg.max_account_orders)
             REJECT(REJ_ACCOUNT_ORDERS_FULL);
@@ -606,11 +606,10 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
 
     t.id = m->next_order_id++;
     m->stats.orders_accepted++;
-    evt_accepted_t acc = {.order_id = t.id, .client_order_id = t.cloid, .price = c->price, .qty = c->qty,
-                          .expire_ns = expire_ns, .account = c->account, .instrument = c->instrument,
-                          .side = c->side, .type = c->type, .tif = c->tif, .stp = c->stp,
-                          .flags = c->flags};
-    m_emit(m, EVT_ACCEPTED, &acc, sizeof(acc));
+    m_event(m, EVT_ACCEPTED, sizeof(evt_accepted_t))->u.accepted = (evt_accepted_t){
+        .order_id = t.id, .client_order_id = t.cloid, .price = c->price, .qty = c->qty, .expire_ns = expire_ns,
+        .account = c->account, .instrument = c->instrument, .side = c->side, .type = c->type, .tif = c->tif,
+        .stp = c->stp, .flags = c->flags};
     b->avail -= need;
     b->held += need;
     m_touch(m, c->account, hold_asset(in, c->side));
@@ -620,7 +619,7 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
         uint32_t oi = m_order_alloc(m);
         m->orders[oi] = t;
         m->expire[oi] = expire_ns;
-        order_rest(m, oi);
+        order_rest_at(m, oi, at, pos);
         m_order_index(m, oi);
     } else {
         if (t.qty > 0)
@@ -777,10 +776,6 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
 void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
 {
     if (type == CMD_NEW_ORDER) {
-        cmd_new_order_t c;
-        memcpy(&c, payload, sizeof(c));
-        if (c.instrument >= m->cfg.max_instruments || c.account >= m->cfg.max_accounts || c.side > SIDE_SELL)
-            return;
         if (distance < 2) {
             /* The command before may take the free list's head: this one
              * would get the next entry. */
@@ -788,6 +783,10 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
                 __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
             return;
         }
+        cmd_new_order_t c;
+        memcpy(&c, payload, sizeof(c));
+        if (c.instrument >= m->cfg.max_instruments || c.account >= m->cfg.max_accounts || c.side > SIDE_SELL)
+            return;
         const instrument_t *in = &m->inst[c.instrument];
         __builtin_prefetch(m_bal(m, c.account, hold_asset(in, c.side)), 1);
         /* The touch of the other side (a taker reads it) and the level of its

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "matcher.h"
 
@@ -149,6 +150,30 @@ struct matcher {
 };
 
 /* ---- shared helpers (matcher.c) */
+
+/* Hands a full batch to the sink: more events of the command follow. */
+void m_spill(matcher_t *m);
+
+/* The current command's next event: header filled and the payload's bytes
+ * from len on zeroed (events are compared and journaled whole). The caller
+ * writes the first len bytes in place: a whole evt_*_t assigned from a
+ * compound literal covers every byte of it, the explicit pad fields included.
+ * Inlined with a constant len, the zeroing is a few vector stores. */
+static inline mevt_t *m_event(matcher_t *m, uint16_t type, uint32_t len)
+{
+    if (__builtin_expect(m->nev == MATCHER_EVENT_BATCH, 0))
+        m_spill(m);
+    mevt_t *ev = &m->evbuf[m->nev++];
+    ev->cmd_seq = m->cur_seq;
+    ev->ts_ns = m->cur_ts;
+    ev->type = type;
+    ev->src = m->cur_src;
+    ev->len = len;
+    memset(ev->u.raw + len, 0, sizeof(ev->u.raw) - len);
+    return ev;
+}
+
+/* An event whose payload is copied from elsewhere (admin and query answers). */
 void m_emit(matcher_t *m, uint16_t type, const void *payload, uint32_t len);
 void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid, uint64_t order_id,
               uint16_t reason);
