@@ -773,21 +773,54 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     m->nev = 0;
 }
 
+/* The first maker a new order would meet (the head of the other side's touch,
+ * when its price crosses it), or NULL. Reads the touch: from distance 1 on,
+ * after distance 2 asked for it. */
+static const order_t *first_maker(const matcher_t *m, const cmd_new_order_t *c, const instrument_t **inp)
+{
+    const instrument_t *in = &m->inst[c->instrument];
+    const book_side_t *opp = &in->side[!c->side];
+    if (opp->n == 0 || in->tick <= 0)
+        return NULL;
+    const level_t *best = &opp->lv[opp->n - 1];
+    int64_t ticks = c->price / in->tick;
+    if (best->head >= m->cfg.max_orders ||
+        (c->type != ORD_MARKET && (c->side == SIDE_BUY ? best->price > ticks : best->price < ticks)))
+        return NULL;
+    *inp = in;
+    return &m->orders[best->head];
+}
+
 void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
 {
     if (type == CMD_NEW_ORDER) {
-        if (distance < 2) {
-            /* The command before may take the free list's head: this one
-             * would get the next entry. */
-            if (distance == 1 && m->free_head != NIL && m->orders[m->free_head].next != NIL)
-                __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
-            return;
-        }
         cmd_new_order_t c;
         memcpy(&c, payload, sizeof(c));
         if (c.instrument >= m->cfg.max_instruments || c.account >= m->cfg.max_accounts || c.side > SIDE_SELL)
             return;
-        const instrument_t *in = &m->inst[c.instrument];
+        const instrument_t *in;
+        const order_t *mk;
+        if (distance == 1) {
+            /* The command before may take the free list's head: this one
+             * would get the next entry. A taker will meet the touch's head. */
+            if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
+                __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
+            if ((mk = first_maker(m, &c, &in)) != NULL)
+                __builtin_prefetch(mk, 1);
+            return;
+        }
+        if (distance == 0) {
+            /* That maker's line came in at 1: what filling it touches. */
+            if ((mk = first_maker(m, &c, &in)) != NULL && mk->account < m->cfg.max_accounts) {
+                __builtin_prefetch(m_bal(m, mk->account, in->quote), 1);
+                __builtin_prefetch(m_bal(m, mk->account, in->base), 1);
+                __builtin_prefetch(m_bal(m, c.account, c.side == SIDE_BUY ? in->base : in->quote), 1);
+                if (mk->next != NIL)
+                    __builtin_prefetch(&m->orders[mk->next], 1);
+            }
+            return;
+        }
+        in = &m->inst[c.instrument];
         __builtin_prefetch(m_bal(m, c.account, hold_asset(in, c.side)), 1);
         /* The touch of the other side (a taker reads it) and the level of its
          * own price (a maker joins it): d ticks from the touch, at most d
