@@ -414,7 +414,7 @@ static uint8_t match(matcher_t *m, uint32_t ii, order_t *t)
     while (t->qty > 0 && bs->n > 0 && why == 0) {
         uint32_t pos = bs->n - 1;
         level_t *lv = &bs->lv[pos];
-        if (t->side == SIDE_BUY ? lv->price > t->price : lv->price < t->price) {
+        if (book_beyond(t->side, lv->price, t->price)) {
             why = CXL_PROTECTION; /* for a market order; limit orders just stop here */
             break;
         }
@@ -471,7 +471,7 @@ static int fok_fillable(matcher_t *m, uint32_t ii, const order_t *t)
     int64_t need = t->qty;
     for (uint32_t p = bs->n; p-- > 0;) {
         const level_t *lv = &bs->lv[p];
-        if (t->side == SIDE_BUY ? lv->price > t->price : lv->price < t->price)
+        if (book_beyond(t->side, lv->price, t->price))
             return 0;
         for (uint32_t oi = lv->head; oi != NIL; oi = m->orders[oi].next) {
             const order_t *mk = &m->orders[oi];
@@ -491,7 +491,7 @@ static int fok_fillable(matcher_t *m, uint32_t ii, const order_t *t)
 static int crosses(matcher_t *m, uint32_t ii, int side, int64_t ticks)
 {
     const level_t *best = book_best(&m->inst[ii].side[!side]);
-    return best != NULL && (side == SIDE_BUY ? best->price <= ticks : best->price >= ticks);
+    return best != NULL && !book_beyond(side, best->price, ticks);
 }
 
 /* Price checks shared by new orders and amends; 0 or a reject reason. */
@@ -785,7 +785,7 @@ static const order_t *first_maker(const matcher_t *m, const cmd_new_order_t *c, 
     const level_t *best = &opp->lv[opp->n - 1];
     int64_t ticks = c->price / in->tick;
     if (best->head >= m->cfg.max_orders ||
-        (c->type != ORD_MARKET && (c->side == SIDE_BUY ? best->price > ticks : best->price < ticks)))
+        (c->type != ORD_MARKET && book_beyond(c->side, best->price, ticks)))
         return NULL;
     *inp = in;
     return &m->orders[best->head];
