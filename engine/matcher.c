@@ -424,6 +424,11 @@ static uint8_t match(matcher_t *m, uint32_t ii, order_t *t)
         while (oi != NIL && t->qty > 0) {
             order_t *mk = &m->orders[oi];
             uint32_t next = mk->next;
+            /* A maker met in a sweep is the oldest at its level, so cold:
+             * start every miss its fill and removal take at once. */
+            prefetch_neighbours(m, mk);
+            __builtin_prefetch(&m->by_id.slots[hash_id(mk->id) & m->by_id.mask], 1);
+            __builtin_prefetch(m_bal(m, mk->account, hold_asset(&m->inst[ii], t->side)), 1);
             if (mk->account != t->account) {
                 int64_t q = t->qty < mk->qty ? t->qty : mk->qty;
                 fill(m, ii, t, mk, lv, q);
