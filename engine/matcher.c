@@ -796,6 +796,17 @@ static const order_t *first_maker(const matcher_t *m, const cmd_new_order_t *c, 
     return &m->orders[best->head];
 }
 
+/* The level of price ticks on a side, if it is where it usually is: d ticks
+ * from the touch, at most d places from the end, exactly there when every
+ * tick has a level. Else the nearest candidate line (or NULL: no levels). */
+static const level_t *likely_level(const book_side_t *bs, int side, int64_t ticks)
+{
+    if (bs->n == 0)
+        return NULL;
+    int64_t d = book_key(side, bs->lv[bs->n - 1].price) - book_key(side, ticks);
+    return &bs->lv[d <= 0 ? bs->n - 1 : (uint64_t)d < bs->n ? bs->n - 1 - (uint64_t)d : 0];
+}
+
 void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
 {
     if (type == CMD_NEW_ORDER) {
@@ -810,8 +821,19 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
              * would get the next entry. A taker will meet the touch's head. */
             if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
                 __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
-            if ((mk = first_maker(m, &c, &in)) != NULL)
+            if ((mk = first_maker(m, &c, &in)) != NULL) {
                 __builtin_prefetch(mk, 1);
+                return;
+            }
+            /* A maker joins the back of its level and of its account's list:
+             * the orders there get their next link. */
+            in = &m->inst[c.instrument];
+            const level_t *lv =
+                in->tick > 0 && c.price > 0 ? likely_level(&in->side[c.side], c.side, c.price / in->tick) : NULL;
+            if (lv != NULL && lv->tail < m->cfg.max_orders)
+                __builtin_prefetch(&m->orders[lv->tail], 1);
+            if (m->accounts[c.account].tail < m->cfg.max_orders)
+                __builtin_prefetch(&m->orders[m->accounts[c.account].tail], 1);
             return;
         }
         if (distance == 0) {
@@ -828,16 +850,14 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
         in = &m->inst[c.instrument];
         __builtin_prefetch(m_bal(m, c.account, hold_asset(in, c.side)), 1);
         /* The touch of the other side (a taker reads it) and the level of its
-         * own price (a maker joins it): d ticks from the touch, at most d
-         * places from the end, exactly there when every tick has a level. */
-        const book_side_t *opp = &in->side[!c.side], *own = &in->side[c.side];
+         * own price (a maker joins it). */
+        const book_side_t *opp = &in->side[!c.side];
         if (opp->n > 0)
             __builtin_prefetch(&opp->lv[opp->n - 1], 1);
-        if (own->n > 0 && in->tick > 0 && c.price > 0) {
-            int64_t d = book_key(c.side, own->lv[own->n - 1].price) - book_key(c.side, c.price / in->tick);
-            uint64_t at = d <= 0 ? own->n - 1 : (uint64_t)d < own->n ? own->n - 1 - (uint64_t)d : 0;
-            __builtin_prefetch(&own->lv[at], 1);
-        }
+        const level_t *lv =
+            in->tick > 0 && c.price > 0 ? likely_level(&in->side[c.side], c.side, c.price / in->tick) : NULL;
+        if (lv != NULL)
+            __builtin_prefetch(lv, 1);
         __builtin_prefetch(&m->accounts[c.account], 1);
         if (m->free_head != NIL)
             __builtin_prefetch(&m->orders[m->free_head], 1);
@@ -870,12 +890,9 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
     if (o->id != id || o->instrument >= m->cfg.max_instruments || o->side > SIDE_SELL)
         return;
     prefetch_neighbours(m, o);
-    const book_side_t *bs = &m->inst[o->instrument].side[o->side];
-    if (bs->n > 0) {
-        int64_t d = book_key(o->side, bs->lv[bs->n - 1].price) - book_key(o->side, o->price);
-        if (d >= 0 && (uint64_t)d < bs->n)
-            __builtin_prefetch(&bs->lv[bs->n - 1 - (uint64_t)d], 1);
-    }
+    const level_t *lv = likely_level(&m->inst[o->instrument].side[o->side], o->side, o->price);
+    if (lv != NULL)
+        __builtin_prefetch(lv, 1);
 }
 
 uint64_t matcher_next_expiry(const matcher_t *m)
