@@ -778,6 +778,13 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     m->nev = 0;
 }
 
+/* A new order's price in ticks, near enough for a hint (a multiplication, not
+ * the division that applying it does); -1 for a price no order can have. */
+static inline int64_t hint_ticks(const instrument_t *in, int64_t price)
+{
+    return price > 0 && price < (INT64_C(1) << 52) ? (int64_t)((double)price * in->inv_tick + 0.5) : -1;
+}
+
 /* The first maker a new order would meet (the head of the other side's touch,
  * when its price crosses it), or NULL. Reads the touch: from distance 1 on,
  * after distance 2 asked for it. */
@@ -785,10 +792,10 @@ static const order_t *first_maker(const matcher_t *m, const cmd_new_order_t *c, 
 {
     const instrument_t *in = &m->inst[c->instrument];
     const book_side_t *opp = &in->side[!c->side];
-    if (opp->n == 0 || in->tick <= 0)
+    int64_t ticks = hint_ticks(in, c->price);
+    if (opp->n == 0 || ticks < 0)
         return NULL;
     const level_t *best = &opp->lv[opp->n - 1];
-    int64_t ticks = c->price / in->tick;
     if (best->head >= m->cfg.max_orders ||
         (c->type != ORD_MARKET && book_beyond(c->side, best->price, ticks)))
         return NULL;
@@ -828,8 +835,8 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
             /* A maker joins the back of its level and of its account's list:
              * the orders there get their next link. */
             in = &m->inst[c.instrument];
-            const level_t *lv =
-                in->tick > 0 && c.price > 0 ? likely_level(&in->side[c.side], c.side, c.price / in->tick) : NULL;
+            int64_t ticks = hint_ticks(in, c.price);
+            const level_t *lv = ticks >= 0 ? likely_level(&in->side[c.side], c.side, ticks) : NULL;
             if (lv != NULL && lv->tail < m->cfg.max_orders)
                 __builtin_prefetch(&m->orders[lv->tail], 1);
             if (m->accounts[c.account].tail < m->cfg.max_orders)
@@ -854,8 +861,8 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
         const book_side_t *opp = &in->side[!c.side];
         if (opp->n > 0)
             __builtin_prefetch(&opp->lv[opp->n - 1], 1);
-        const level_t *lv =
-            in->tick > 0 && c.price > 0 ? likely_level(&in->side[c.side], c.side, c.price / in->tick) : NULL;
+        int64_t ticks = hint_ticks(in, c.price);
+        const level_t *lv = ticks >= 0 ? likely_level(&in->side[c.side], c.side, ticks) : NULL;
         if (lv != NULL)
             __builtin_prefetch(lv, 1);
         __builtin_prefetch(&m->accounts[c.account], 1);

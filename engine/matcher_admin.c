@@ -201,6 +201,7 @@ static uint16_t add_instrument(matcher_t *m, const cmd_add_instrument_t *c)
     in->tick = c->tick_size;
     in->lot = c->lot_size;
     in->mult = tl / unit;
+    in->inv_tick = 1.0 / (double)c->tick_size;
     in->min_lots = c->min_qty / c->lot_size;
     in->max_lots = c->max_qty / c->lot_size;
     in->ref_ticks = c->ref_price / c->tick_size;

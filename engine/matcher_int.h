@@ -58,6 +58,7 @@ typedef struct instrument {
     int64_t tick;           /* price units per tick */
     int64_t lot;            /* base minor units per lot */
     int64_t mult;           /* quote minor units per tick x lot */
+    double inv_tick;        /* 1 / tick: prefetch hints place a price without a division */
     int64_t min_lots, max_lots;
     int64_t ref_ticks;      /* band centre: last trade, or the configured reference */
     book_side_t side[2];

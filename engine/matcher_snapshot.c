@@ -350,6 +350,7 @@ static void load_instruments(rd_t *r, matcher_t *m)
         if (__builtin_mul_overflow(in->tick, in->lot, &tl) || tl % unit != 0)
             return (void)BAD(r, "instrument %u: tick x lot is not whole quote units", ii);
         in->mult = tl / unit;
+        in->inv_tick = 1.0 / (double)in->tick;
         for (int s = 0; s < 2 && r->rc == 0; s++) {
             book_side_t *bs = &in->side[s];
             uint32_t nl = 0;
