@@ -30,7 +30,7 @@ static inline level_t *book_best(book_side_t *bs)
 }
 
 /* Index of the level at price, or -1; *pos gets where it would be inserted.
- * Most lookups are at or near the touch: look there before bisecting. */
+ * Most lookups are at or near the touch: look there before searching. */
 static inline int64_t book_find(const book_side_t *bs, int side, int64_t price, uint32_t *pos)
 {
     int64_t k = book_key(side, price);
@@ -47,15 +47,19 @@ static inline int64_t book_find(const book_side_t *bs, int side, int64_t price, 
         }
         hi--;
         /* Levels sit on distinct ticks, so the one d ticks from the touch is
-         * at most d places from the end: bisect only that stretch. */
+         * at most d places from the end, and every level below that place is
+         * further than d. Near the touch every tick usually has a level:
+         * then it is exactly there, and one probe finds it. */
         uint64_t d = (uint64_t)(top - k);
-        if (d < hi) {
+        if (d < hi)
             lo = hi - (uint32_t)d;
-            /* Near the touch every tick usually has a level: then it is
-             * exactly there, and one probe finds it. */
-            if (bs->lv[lo].price == price) {
+        /* Else a few ticks are empty (far from the touch, where orders are
+         * few): it is a few places up, in the lines next to this one. */
+        for (uint32_t end = lo + 8 < hi ? lo + 8 : hi; lo < end; lo++) {
+            int64_t key = book_key(side, bs->lv[lo].price);
+            if (key >= k) {
                 *pos = lo;
-                return lo;
+                return key == k ? (int64_t)lo : -1;
             }
         }
     }
