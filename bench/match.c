@@ -233,6 +233,12 @@ static uint64_t rss_kib(void)
     return kib;
 }
 
+static void print_row(const char *name, const result_t *r, const char *evs, const char *ratio)
+{
+    printf("%-22s %12.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64 " %7s %7s\n", name,
+           r->cmds_per_s, r->lat.p50_ns, r->lat.p99_ns, r->lat.p999_ns, r->lat.max_ns, r->trades, evs, ratio);
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: bench-match [--commands N] [--resting N] [--memory-orders N] [--seed S] [--symbols 1|100]\n"
@@ -300,8 +306,11 @@ int main(int argc, char **argv)
     printf("%-22s %12s %9s %9s %9s %9s %10s %7s %7s\n", "case", "cmds/s", "p50 ns", "p99 ns", "p99.9 ns",
            "max ns", "trades", "ev/cmd", "ratio");
     uint64_t *samples = malloc(commands * sizeof(*samples));
-    result_t kinds[2][2];
-    memset(kinds, 0, sizeof(kinds));
+    struct {
+        char name[32];
+        result_t r;
+    } rows[4]; /* what the table printed, for the per-kind means below it */
+    unsigned nrows = 0;
     static const uint32_t cases[] = {1, 100};
     for (unsigned ci = 0; ci < 2; ci++) {
         uint32_t symbols = cases[ci];
@@ -320,36 +329,32 @@ int main(int argc, char **argv)
         flow_free(&f);
         matcher_destroy(m);
         free(s);
-        if (peer)
+        char ratio[16] = "-";
+        if (peer) {
             run_peer(symbols, seed, resting, commands, ns_per_tick, &p, samples);
-        char name[48];
-        snprintf(name, sizeof(name), "%u symbol%s (ours)", symbols, symbols > 1 ? "s" : "");
-        printf("%-22s %12.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64 " %7.2f %6.2fx\n",
-               name, r.cmds_per_s, r.lat.p50_ns, r.lat.p99_ns, r.lat.p999_ns, r.lat.max_ns, r.trades, evs_per_cmd,
-               peer ? r.cmds_per_s / p.cmds_per_s : 0.0);
-        kinds[ci][0] = r;
-        if (!peer)
-            continue;
-        kinds[ci][1] = p;
-        snprintf(name, sizeof(name), "%u symbol%s (rb-tree)", symbols, symbols > 1 ? "s" : "");
-        printf("%-22s %12.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64 " %7s %7s\n",
-               name, p.cmds_per_s, p.lat.p50_ns, p.lat.p99_ns, p.lat.p999_ns, p.lat.max_ns, p.trades, "-", "-");
+            snprintf(ratio, sizeof(ratio), "%.2fx", r.cmds_per_s / p.cmds_per_s);
+        }
+        snprintf(rows[nrows].name, sizeof(rows[nrows].name), "%u symbol%s (ours)", symbols, symbols > 1 ? "s" : "");
+        rows[nrows].r = r;
+        char evs[16];
+        snprintf(evs, sizeof(evs), "%.2f", evs_per_cmd);
+        print_row(rows[nrows++].name, &r, evs, ratio);
+        if (peer) {
+            snprintf(rows[nrows].name, sizeof(rows[nrows].name), "%u symbol%s (rb-tree)", symbols,
+                     symbols > 1 ? "s" : "");
+            rows[nrows].r = p;
+            print_row(rows[nrows++].name, &p, "-", "-");
+        }
     }
     free(samples);
     printf("\nmean latency by kind, ns:  %-16s %-16s %-16s\n", "cancel", "new limit", "IOC");
-    for (unsigned ci = 0; ci < 2; ci++) {
-        for (int who = 0; who < (peer ? 2 : 1); who++) {
-            const result_t *r = &kinds[ci][who];
-            if (r->lat.n == 0)
-                continue;
-            printf("%-26s %-16.0f %-16.0f %-16.0f\n", who == 0 ? (ci == 0 ? "1 symbol (ours)" : "100 symbols (ours)")
-                                                            : (ci == 0 ? "1 symbol (rb-tree)" : "100 symbols (rb-tree)"),
-                   r->kind_ns[KIND_CANCEL], r->kind_ns[KIND_REST], r->kind_ns[KIND_IOC]);
-        }
-    }
-    printf("\nratio: our commands/s over the peer's. Peer: a textbook pointer-based book (red-black tree of "
-           "levels from libbsd's sys/tree.h, malloc per order, chained id hash) on the same commands, matching "
-           "only: no balances, holds, fees, STP or events. Above 1 means ours is faster while doing more.\n");
+    for (unsigned i = 0; i < nrows; i++)
+        printf("%-26s %-16.0f %-16.0f %-16.0f\n", rows[i].name, rows[i].r.kind_ns[KIND_CANCEL],
+               rows[i].r.kind_ns[KIND_REST], rows[i].r.kind_ns[KIND_IOC]);
+    if (peer)
+        printf("\nratio: our commands/s over the peer's. Peer: a textbook pointer-based book (red-black tree of "
+               "levels from libbsd's sys/tree.h, malloc per order, chained id hash) on the same commands, matching "
+               "only: no balances, holds, fees, STP or events. Above 1 means ours is faster while doing more.\n");
 
     if (mem_orders > 0) {
         uint64_t before = rss_kib();
