@@ -497,6 +497,13 @@ static int64_t order_body(ws_t *w, const rec_t *ev)
     case EVT_REJECTED: {
         evt_rejected_t r;
         memcpy(&r, ev->payload, sizeof(r));
+        /* An order command's refusal is its account's, whoever sent it (this
+         * gateway, bourse-rest, the CLI), as an exchange's private order
+         * stream shows it. Queries and admin commands are refused with the
+         * account they name too (query-account, withdraw, ...), but they are
+         * not its orders and their sender need not be the account: never
+         * shown. (This gateway's own queries never get here: on_event answers
+         * them, on_log drops their late refusals.) */
         if (r.cmd_type != CMD_NEW_ORDER && r.cmd_type != CMD_CANCEL && r.cmd_type != CMD_AMEND &&
             r.cmd_type != CMD_MASS_CANCEL)
             return -1;

@@ -413,6 +413,35 @@ async function main() {
     check("private_channels_number_their_messages", pseq.every((s, i) => s === i + 1), JSON.stringify(pseq));
   } catch (e) { fail("private_channels", e.message + " " + JSON.stringify(priv.msgs.slice(-3))); }
 
+  // --- refusals on the orders channel: an order command's, for the account, from any session (here the
+  // CLI); never a refused query or admin command, though the engine's refusal names the account, nor
+  // another account's. The commands go one after another, so the last refusal each client waits for
+  // comes after every one it must not see.
+  try {
+    const status = (...args) => { try { cli(...args); return 0; } catch (e) { return e.status; } };
+    const n1 = (priv.byType.order || []).length, n2 = (hdr.byType.order || []).length;
+    const notOrders = [["query-account", "account=1", "limit=1001"], ["query-order", "account=1", "order_id=999999999"],
+                       ["withdraw", "account=1", "asset=1", "amount=999999999999999"], ["add-account", "account=1"]];
+    const st = notOrders.map((a) => status(...a));
+    check("queries_and_admin_commands_naming_account_1_are_refused", st.every((s) => s === 3), JSON.stringify(st));
+    const st2 = [status("cancel", "account=1", "order_id=999999901"), status("cancel", "account=2", "order_id=999999902"),
+                 status("mass-cancel", "account=1", "instrument=7")];
+    check("order_commands_of_accounts_1_and_2_are_refused", st2.every((s) => s === 3), JSON.stringify(st2));
+    const rejected = (c, n) => (c.byType.order || []).slice(n).filter((o) => o.event === "rejected");
+    await priv.until(() => rejected(priv, n1).some((o) => o.reason === "unknown-instrument"), 3000, "mass-cancel refusal");
+    await hdr.until(() => rejected(hdr, n2).length >= 1, 3000, "account 2's refusal");
+    const got1 = rejected(priv, n1), got2 = rejected(hdr, n2);
+    const said = (list) => JSON.stringify(list.map((o) => [o.account, o.event, o.command, o.order_id, o.reason]));
+    check("orders_channel_shows_the_accounts_refused_order_commands_from_any_session",
+          got1.some((o) => o.account === "1" && o.command === "cancel" && o.order_id === "999999901" && o.reason === "unknown-order") &&
+          got1.some((o) => o.account === "1" && o.command === "mass-cancel" && o.reason === "unknown-instrument"), () => said(got1));
+    check("orders_channel_never_shows_refused_queries_admin_commands_or_other_accounts",
+          said(got1) === JSON.stringify([["1", "rejected", "cancel", "999999901", "unknown-order"],
+                                         ["1", "rejected", "mass-cancel", null, "unknown-instrument"]]) &&
+          said(got2) === JSON.stringify([["2", "rejected", "cancel", "999999902", "unknown-order"]]),
+          () => said(got1) + " " + said(got2));
+  } catch (e) { fail("orders_channel_refusals", e.message + " " + JSON.stringify(priv.msgs.slice(-3))); }
+
   // --- order entry over the socket (the trader key of account 1; account 2's key is read-only)
   const reply = async (c, msg, pred, what) => {
     const n = c.msgs.length;
@@ -435,6 +464,12 @@ async function main() {
     }
     a = await reply(priv, { op: "order", id: "big", symbol: "BTC-USD", side: "sell", price: "60100.00", qty: "1000" }, answerTo("big"), "engine reject");
     check("engine_refusal_is_an_error_frame_with_its_reason", a.type === "error" && a.code === "qty-above-max", JSON.stringify(a));
+    await priv.until(() => (priv.byType.order || []).some((o) => o.event === "rejected" && o.reason === "qty-above-max"), 3000,
+                     "refusal on the channel")
+      .then(() => check("ws_order_refusal_shows_on_the_orders_channel",
+                        priv.byType.order.some((o) => o.event === "rejected" && o.command === "new-order" && o.account === "1"),
+                        JSON.stringify(priv.byType.order.slice(-2))),
+            (e) => fail("ws_order_refusal_shows_on_the_orders_channel", e.message));
     const nOrders = (priv.byType.order || []).length;
     a = await reply(priv, { op: "order", id: "o1", symbol: "BTC-USD", side: "sell", price: "60100.00", qty: "0.03", client_order_id: "901" },
                     answerTo("o1"), "resting order");
