@@ -28,20 +28,26 @@ int alog_open(alog_t *a, const char *path, err_t *err)
     return 0;
 }
 
-static void write_out(alog_t *a)
+/* Writes n bytes of whole lines; on an error they are dropped and counted. */
+static void write_all(alog_t *a, const char *p, size_t n)
 {
-    uint32_t off = 0;
-    while (off < a->len) {
-        ssize_t n = write(a->fd, a->buf + off, a->len - off);
-        if (n > 0) {
-            off += (uint32_t)n;
-        } else if (n < 0 && errno == EINTR) {
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = write(a->fd, p + off, n - off);
+        if (k > 0) {
+            off += (size_t)k;
+        } else if (k < 0 && errno == EINTR) {
             continue;
         } else {
             a->write_errors++; /* a full disk: the lines are dropped, the gateway goes on */
             break;
         }
     }
+}
+
+static void write_out(alog_t *a)
+{
+    write_all(a, a->buf, a->len);
     a->len = 0;
 }
 
@@ -123,11 +129,7 @@ void alog_write(alog_t *a, const alog_entry_t *e, uint64_t now_ns)
         write_out(a);
     if (w->len + 1 > ALOG_BUF_BYTES) { /* a path near the header limit: written alone */
         w->buf[w->len] = '\n';      /* the writer keeps a byte past len */
-        char *keep = a->buf;
-        a->buf = w->buf;
-        a->len = (uint32_t)w->len + 1;
-        write_out(a);
-        a->buf = keep;
+        write_all(a, w->buf, w->len + 1);
         return;
     }
     if (a->len == 0)
