@@ -193,6 +193,11 @@ typedef struct journal_scan {
     uint64_t valid;              /* valid records seen, in range or not */
     uint64_t first_seq;          /* first valid record seen (0: none) */
     uint64_t last_seq;           /* last valid record (0: none) */
+    uint64_t next_seq;           /* the seq due after the valid data: last_seq + 1, or the
+                                    first seq of an empty file read last (0: no file header
+                                    was read) */
+    uint64_t start_seq;          /* the seq the directory's first file is named for: where
+                                    the journal starts (0: no file) */
     uint32_t files;              /* journal files in the directory */
     char dir[JOURNAL_DIR_MAX];
     char file[JOURNAL_NAME_MAX]; /* "" when the directory has no journal file */
