@@ -126,6 +126,8 @@ static int engine_recover(engine_t *e, err_t *err)
                  r->last_seq, (double)(clock_mono_ns() - t0) / 1e6, r->snapshot_seq, r->replayed);
     if (r->note[0] != '\0')
         log_error("recovery: %s", r->note);
+    if (r->warning[0] != '\0')
+        log_warn("recovery: %s", r->warning);
     journal_config_t jc;
     journal_config_defaults(&jc);
     memcpy(jc.dir, e->journal_dir, sizeof(jc.dir));
