@@ -223,6 +223,26 @@ static void engine_gate_snapshot(engine_t *e, bool give_up)
     e->snap_gate = -1;
 }
 
+/* [journal] retain = snapshots: after the snapshots are pruned, the journal
+ * files that only the deleted ones needed go too. The oldest snapshot left
+ * bounds it, not the newest, so that a recovery falling back from a damaged
+ * snapshot to any older one kept still finds its whole journal tail. Runs on
+ * the engine thread like snapshot_prune: a few unlinks once a snapshot. */
+static void engine_retain(engine_t *e)
+{
+    if (e->cfg.journal_retain != CONFIG_RETAIN_SNAPSHOTS)
+        return;
+    uint64_t oldest = snapshot_oldest(e->snapshot_dir);
+    journal_prune_t pr;
+    err_t err = {0};
+    int rc = journal_prune(e->journal_dir, oldest, &pr, &err);
+    if (rc < 0)
+        log_error("journal retention: %s", err.msg);
+    if (pr.files > 0)
+        log_info("journal retention: %" PRIu32 " file(s) deleted, records up to seq %" PRIu64 " (the oldest "
+                 "snapshot kept is at seq %" PRIu64 ")", pr.files, pr.end_seq, oldest);
+}
+
 /* Collects a snapshot child. Returns 1 when none runs any more. */
 static int engine_reap_snapshot(engine_t *e, bool block)
 {
@@ -240,6 +260,7 @@ static int engine_reap_snapshot(engine_t *e, bool block)
                  e->snap_seq, (double)(clock_mono_ns() - e->snap_started_ns) / 1e6,
                  (double)e->snap_pause_ns / 1e6);
         snapshot_prune(e->snapshot_dir, (int)e->cfg.snapshot_keep);
+        engine_retain(e);
     } else {
         log_error("snapshot at seq %" PRIu64 " failed", e->snap_seq);
     }
@@ -315,8 +336,10 @@ void engine_close(engine_t *e)
             err_t err = {0};
             if (snapshot_write(e->snapshot_dir, e->m, e->commands, -1, &err) < 0)
                 log_error("%s", err.msg);
-            else
+            else {
                 snapshot_prune(e->snapshot_dir, (int)e->cfg.snapshot_keep);
+                engine_retain(e);
+            }
         }
     }
     shm_close(e->shm);
