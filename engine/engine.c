@@ -238,9 +238,14 @@ static void engine_retain(engine_t *e)
     int rc = journal_prune(e->journal_dir, oldest, &pr, &err);
     if (rc < 0)
         log_error("journal retention: %s", err.msg);
-    if (pr.files > 0)
-        log_info("journal retention: %" PRIu32 " file(s) deleted, records up to seq %" PRIu64 " (the oldest "
-                 "snapshot kept is at seq %" PRIu64 ")", pr.files, pr.end_seq, oldest);
+    if (pr.files == 0)
+        return;
+    log_info("journal retention: %" PRIu32 " file(s) deleted, records up to seq %" PRIu64 " (the oldest snapshot "
+             "kept is at seq %" PRIu64 ")", pr.files, pr.end_seq, oldest);
+    if (e->stats != NULL) { /* NULL when engine_open failed before the segment */
+        metric_add(&e->stats->journal_files_pruned, pr.files);
+        atomic_store_explicit(&e->stats->journal_pruned_seq, pr.end_seq, memory_order_relaxed);
+    }
 }
 
 /* Collects a snapshot child. Returns 1 when none runs any more. */
