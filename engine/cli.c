@@ -129,6 +129,10 @@ static int cmd_status(const char *instance)
            durable, commands > durable ? commands - durable : 0,
            atomic_load_explicit(&st->snapshot_seq, memory_order_relaxed),
            (double)atomic_load_explicit(&st->snapshot_pause_ns, memory_order_relaxed) / 1e6);
+    uint64_t pruned = atomic_load_explicit(&st->journal_files_pruned, memory_order_relaxed);
+    if (pruned > 0) /* only with [journal] retain = snapshots */
+        printf("journal    %" PRIu64 " file(s) pruned since the engine started; it holds the records after seq %"
+               PRIu64 "\n", pruned, atomic_load_explicit(&st->journal_pruned_seq, memory_order_relaxed));
 
     printf("rings      %u command rings of %u records\n", s->geo.client_max, s->geo.ring_capacity);
     printf("  %-4s  %-8s  %-7s  %-20s  %12s  %12s  %8s\n", "ring", "state", "pid", "client", "head",

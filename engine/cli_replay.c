@@ -15,6 +15,7 @@
 #include "layout.h"
 #include "prototext.h"
 #include "recover.h"
+#include "snapshot.h"
 
 typedef struct replay_out {
     FILE *raw;                  /* rec_t records as the event log holds them, or NULL */
@@ -100,6 +101,22 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* What to do when the journal's first files were pruned: only a snapshot
+ * from the journal's start on can be rolled forward. */
+static void pruned_hint(const char *sdir, int snapshots)
+{
+    uint64_t oldest = snapshot_oldest(sdir);
+    if (oldest == 0)
+        fprintf(stderr, "bourse replay: and %s holds no snapshot: no state can be rebuilt from this journal\n",
+                sdir);
+    else if (!snapshots)
+        fprintf(stderr, "bourse replay: replay from a snapshot instead: --snapshots (the oldest is at seq %" PRIu64
+                "; --until, if given, at or after it)\n", oldest);
+    else
+        fprintf(stderr, "bourse replay: --snapshots starts from the newest snapshot that loads at or before "
+                "--until; the oldest is at seq %" PRIu64 "\n", oldest);
+}
+
 int cli_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -174,8 +191,12 @@ int cli_replay(int argc, char **argv)
         out.write_failed = 1;
     if (rc < 0) {
         fprintf(stderr, "bourse replay: %s\n", err.msg);
+        if (rc == -ENODATA)
+            pruned_hint(sdir, snapshots);
         return 1;
     }
+    if (res.warning[0] != '\0')
+        fprintf(stderr, "bourse replay: warning: %s\n", res.warning);
     if (out.write_failed) {
         fprintf(stderr, "bourse replay: %s: write failed\n", raw);
         matcher_destroy(m);

@@ -13,6 +13,7 @@
 
 static const char *const fsync_names[] = {"batch", "interval", "never", NULL};
 static const char *const acks_names[] = {"fast", "durable", NULL};
+static const char *const retain_names[] = {"all", "snapshots", NULL};
 
 static const inicfg_key_t keys[] = {
     {"engine", "instance", INICFG_NAME, CFG(instance), 0, 0, SHM_NAME_MAX, NULL},
@@ -40,6 +41,7 @@ static const inicfg_key_t keys[] = {
     U32("journal", "roll_mb", journal_roll_mb, 1, 1 << 20),
     {"journal", "buffer_kb", INICFG_U32_POW2, CFG(journal_buffer_kb), 4, 1 << 20, 0, NULL},
     {"journal", "acks", INICFG_ENUM, CFG(durable_acks), 0, 0, 0, acks_names},
+    {"journal", "retain", INICFG_ENUM, CFG(journal_retain), 0, 0, 0, retain_names},
     U32("snapshot", "interval_s", snapshot_interval_s, 0, 86400 * 7),
     U32("snapshot", "keep", snapshot_keep, 1, 1000),
     U32("snapshot", "max_pause_ms", snapshot_max_pause_ms, 1, 60000),
@@ -68,6 +70,7 @@ void config_defaults(config_t *cfg)
     cfg->journal_roll_mb = 256;
     cfg->journal_buffer_kb = 8192;
     cfg->durable_acks = 1;
+    cfg->journal_retain = CONFIG_RETAIN_ALL;
     cfg->snapshot_interval_s = 300;
     cfg->snapshot_keep = 3;
     cfg->snapshot_max_pause_ms = 50;

@@ -20,6 +20,13 @@
 
 enum { CONFIG_PATH_MAX = 200 };
 
+/* [journal] retain: which journal files the engine keeps. */
+typedef enum config_retain {
+    CONFIG_RETAIN_ALL = 0,        /* every file: the journal is the audit trail */
+    CONFIG_RETAIN_SNAPSHOTS = 1,  /* what a recovery from any snapshot kept needs: files whose
+                                     records all lie at or before the oldest one go */
+} config_retain_t;
+
 typedef struct config {
     char instance[SHM_NAME_MAX];
     uint32_t clients;             /* command rings */
@@ -40,6 +47,7 @@ typedef struct config {
     uint32_t journal_roll_mb;     /* a file rolls before it passes this size */
     uint32_t journal_buffer_kb;   /* the matcher-to-writer buffer, a power of two */
     uint32_t durable_acks;        /* 1: durable_seq follows the disk; 0: fast, it follows sequencing */
+    uint32_t journal_retain;      /* config_retain_t */
     /* [snapshot] */
     uint32_t snapshot_interval_s; /* 0: only on request and at shutdown */
     uint32_t snapshot_keep;       /* snapshots kept; older ones are deleted */

@@ -126,6 +126,8 @@ static int engine_recover(engine_t *e, err_t *err)
                  r->last_seq, (double)(clock_mono_ns() - t0) / 1e6, r->snapshot_seq, r->replayed);
     if (r->note[0] != '\0')
         log_error("recovery: %s", r->note);
+    if (r->warning[0] != '\0')
+        log_warn("recovery: %s", r->warning);
     journal_config_t jc;
     journal_config_defaults(&jc);
     memcpy(jc.dir, e->journal_dir, sizeof(jc.dir));
@@ -221,6 +223,31 @@ static void engine_gate_snapshot(engine_t *e, bool give_up)
     e->snap_gate = -1;
 }
 
+/* [journal] retain = snapshots: after the snapshots are pruned, the journal
+ * files that only the deleted ones needed go too. The oldest snapshot left
+ * bounds it, not the newest, so that a recovery falling back from a damaged
+ * snapshot to any older one kept still finds its whole journal tail. Runs on
+ * the engine thread like snapshot_prune: a few unlinks once a snapshot. */
+static void engine_retain(engine_t *e)
+{
+    if (e->cfg.journal_retain != CONFIG_RETAIN_SNAPSHOTS)
+        return;
+    uint64_t oldest = snapshot_oldest(e->snapshot_dir);
+    journal_prune_t pr;
+    err_t err = {0};
+    int rc = journal_prune(e->journal_dir, oldest, &pr, &err);
+    if (rc < 0)
+        log_error("journal retention: %s", err.msg);
+    if (pr.files == 0)
+        return;
+    log_info("journal retention: %" PRIu32 " file(s) deleted, records up to seq %" PRIu64 " (the oldest snapshot "
+             "kept is at seq %" PRIu64 ")", pr.files, pr.end_seq, oldest);
+    if (e->stats != NULL) { /* NULL when engine_open failed before the segment */
+        metric_add(&e->stats->journal_files_pruned, pr.files);
+        atomic_store_explicit(&e->stats->journal_pruned_seq, pr.end_seq, memory_order_relaxed);
+    }
+}
+
 /* Collects a snapshot child. Returns 1 when none runs any more. */
 static int engine_reap_snapshot(engine_t *e, bool block)
 {
@@ -238,6 +265,7 @@ static int engine_reap_snapshot(engine_t *e, bool block)
                  e->snap_seq, (double)(clock_mono_ns() - e->snap_started_ns) / 1e6,
                  (double)e->snap_pause_ns / 1e6);
         snapshot_prune(e->snapshot_dir, (int)e->cfg.snapshot_keep);
+        engine_retain(e);
     } else {
         log_error("snapshot at seq %" PRIu64 " failed", e->snap_seq);
     }
@@ -313,8 +341,10 @@ void engine_close(engine_t *e)
             err_t err = {0};
             if (snapshot_write(e->snapshot_dir, e->m, e->commands, -1, &err) < 0)
                 log_error("%s", err.msg);
-            else
+            else {
                 snapshot_prune(e->snapshot_dir, (int)e->cfg.snapshot_keep);
+                engine_retain(e);
+            }
         }
     }
     shm_close(e->shm);

@@ -193,6 +193,11 @@ typedef struct journal_scan {
     uint64_t valid;              /* valid records seen, in range or not */
     uint64_t first_seq;          /* first valid record seen (0: none) */
     uint64_t last_seq;           /* last valid record (0: none) */
+    uint64_t next_seq;           /* the seq due after the valid data: last_seq + 1, or the
+                                    first seq of an empty file read last (0: no file header
+                                    was read) */
+    uint64_t start_seq;          /* the seq the directory's first file is named for: where
+                                    the journal starts (0: no file) */
     uint32_t files;              /* journal files in the directory */
     char dir[JOURNAL_DIR_MAX];
     char file[JOURNAL_NAME_MAX]; /* "" when the directory has no journal file */
@@ -224,5 +229,31 @@ int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal
  * nothing: data after a mid-journal corruption is the operator's decision.
  * Returns 0 or a negative errno with a message. */
 int journal_truncate_tail(const journal_scan_t *res, err_t *err);
+
+/* --------------------------------------------------------------- retention */
+
+/* How many of the journal's oldest files hold no record after keep_seq, from
+ * the first seqs of its n files in ascending order (their names): a file's
+ * records end before the next file's first seq, so file i may go when
+ * first[i + 1] - 1 <= keep_seq. The last file never counts: it is the one
+ * being written, or the one a new writer checks its start against. keep_seq
+ * 0 (nothing to keep the journal for) gives 0. */
+size_t journal_prunable(const uint64_t *first, size_t n, uint64_t keep_seq);
+
+typedef struct journal_prune {
+    uint32_t files;              /* files deleted */
+    uint64_t end_seq;            /* the last seq they could hold: the journal now starts at
+                                    end_seq + 1 (0: nothing deleted) */
+} journal_prune_t;
+
+/* Deletes the files of dir that journal_prunable allows, oldest first, so
+ * that a pass cut short (a crash, an error) still leaves one contiguous
+ * journal. Safe beside a live writer of dir: it never touches the newest
+ * file, and the writer only ever creates files after it. The deletions are
+ * not fsynced: one that a crash undoes leaves an old file behind, which
+ * every scan from a snapshot skips unread.
+ * Returns 0 or a negative errno with a message; res says what was deleted
+ * either way. May block (disk). */
+int journal_prune(const char *dir, uint64_t keep_seq, journal_prune_t *res, err_t *err);
 
 #endif

@@ -276,6 +276,7 @@ int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal
         return err_set(err, rc, "journal dir %s: listing: %s", dir, strerror(-rc));
     }
     res->files = (uint32_t)n;
+    res->start_seq = n > 0 ? seqs[0] : 0;
     scan_t s = {.res = res, .err = err, .rd = {.fd = -1}};
     uint64_t expected = 0; /* the seq due next; 0 until the first file sets it */
     if (n == 0)
@@ -312,6 +313,7 @@ int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal
             break;
     }
 out:
+    res->next_seq = expected;
     free(s.rd.buf);
     free(seqs);
     close(dirfd);

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC UINT64_C(0x4753455352554f42) /* "BOURSESG" read little-endian */
-#define SHM_LAYOUT_VERSION 5u
+#define SHM_LAYOUT_VERSION 6u
 #define SHM_LINE 64u          /* cache line */
 #define SHM_PAIR 128u         /* adjacent-line prefetch pair: keep sides apart by this */
 #define SHM_PAGE 4096u
@@ -126,7 +126,9 @@ typedef struct shm_engine_stats {
      * counts per bucket (not cumulative), the last bucket is +Inf. */
     _Atomic uint64_t apply_ns_bucket[ENGINE_STAT_BUCKETS];
     _Atomic uint64_t apply_ns_sum;
-    uint8_t pad[SHM_PAGE - (14 + ENGINE_STAT_TYPES + ENGINE_STAT_REASONS + ENGINE_STAT_BUCKETS) * 8];
+    _Atomic uint64_t journal_files_pruned; /* deleted by [journal] retain = snapshots */
+    _Atomic uint64_t journal_pruned_seq;   /* the last seq they held: the journal starts after it */
+    uint8_t pad[SHM_PAGE - (16 + ENGINE_STAT_TYPES + ENGINE_STAT_REASONS + ENGINE_STAT_BUCKETS) * 8];
 } shm_engine_stats_t;
 _Static_assert(sizeof(shm_engine_stats_t) == SHM_PAGE, "engine stats take one page");
 

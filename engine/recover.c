@@ -172,6 +172,38 @@ static int load_snapshot(matcher_t **m, const matcher_config_t *cfg, matcher_sin
     return 0;
 }
 
+/* The journal holds nothing before start_seq: with [journal] retain =
+ * snapshots the files before the oldest snapshot kept are deleted. A state
+ * that needs an earlier seq next cannot be rolled forward, and moving the
+ * whole journal aside (as for damage) would start an empty book: refuse. */
+static int journal_starts_late(const journal_scan_t *s, const recover_result_t *res, err_t *err)
+{
+    char from[64];
+    if (res->snapshot_seq > 0)
+        snprintf(from, sizeof(from), "snapshot %" PRIu64, res->snapshot_seq);
+    else
+        snprintf(from, sizeof(from), "the empty state (no snapshot)");
+    return err_set(err, -ENODATA, "journal %s starts at seq %" PRIu64 ", but %s needs seq %" PRIu64 " next: the "
+                   "files before it were pruned ([journal] retain = snapshots) or removed%s%s", s->dir,
+                   s->start_seq, from, res->last_seq + 1, res->note[0] ? "; " : "", res->note);
+}
+
+/* A snapshot past the journal's last record. On a clean journal it was
+ * written before the journal held its commands (by a build from before
+ * snapshots waited for the journal); else the damage in res->note cut the
+ * journal short. The state is good; the journal goes on after it, leaving a
+ * hole that a replay from seq 1 stops at. */
+static void warn_snapshot_ahead(const journal_scan_t *s, recover_result_t *res)
+{
+    uint64_t end = s->next_seq - 1;
+    snprintf(res->warning, sizeof(res->warning),
+             "snapshot %" PRIu64 " is ahead of the journal, which ends at seq %" PRIu64 ": commands %" PRIu64
+             "..%" PRIu64 " are only in the snapshot%s; the state is the snapshot's, the journal goes on at seq %"
+             PRIu64 " and a replay from seq 1 stops at the gap", res->snapshot_seq, end, end + 1,
+             res->snapshot_seq, s->problem == JOURNAL_OK ? " (it was written before the journal held them)" : "",
+             res->snapshot_seq + 1);
+}
+
 int recover(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn sink, void *sink_ctx,
             const char *snapshot_dir, const char *journal_dir, const recover_opts_t *opts,
             recover_result_t *res, err_t *err)
@@ -193,6 +225,12 @@ int recover(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn sink, 
     err_t why = {0};
     rc = journal_scan(journal_dir, res->last_seq + 1, opts->until_seq, apply_record, &r, &s, &why);
     res->problem = s.problem;
+    if (s.files > 0 && s.start_seq > res->last_seq + 1) {
+        matcher_destroy(m);
+        return journal_starts_late(&s, res, err);
+    }
+    if (res->snapshot_seq > 0 && s.next_seq != 0 && s.next_seq - 1 < res->snapshot_seq)
+        warn_snapshot_ahead(&s, res);
     size_t used = strlen(res->note);
     char *note = res->note + used;
     size_t room = sizeof(res->note) - used;

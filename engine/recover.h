@@ -46,6 +46,8 @@ typedef struct recover_result {
     int snapshots_skipped;      /* newer snapshots that failed to load */
     journal_problem_t problem;  /* what the journal scan found */
     char note[512];             /* what was found and done, for the log */
+    char warning[512];          /* a state that loads but deserves a look (a snapshot ahead
+                                   of the journal's end), for the log; "" when none */
 } recover_result_t;
 
 /* Applies one sequenced command the way the engine does: an echo or a
@@ -61,7 +63,10 @@ void recover_step(matcher_t *m, matcher_sink_fn sink, void *sink_ctx, const mcmd
  * the journal stops the replay there (nothing after it is applied) and is
  * reported in res->note. Returns 0 (res filled, possibly with a problem
  * handled), or a negative errno with a message when no state can be trusted
- * (an I/O error, a config too small for the saved state). */
+ * (an I/O error, a config too small for the saved state); -ENODATA when the
+ * journal starts after the seq the state needs next (its older files were
+ * pruned or removed, and no snapshot from there on loads): nothing is
+ * repaired then, the journal is not damaged. */
 int recover(matcher_t **m, const matcher_config_t *cfg, matcher_sink_fn sink, void *sink_ctx,
             const char *snapshot_dir, const char *journal_dir, const recover_opts_t *opts,
             recover_result_t *res, err_t *err);

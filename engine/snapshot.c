@@ -149,6 +149,22 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The seq a directory entry's name stands for: 1 and *seq set when it is a
+ * snapshot's final name (not a temporary one), else 0. */
+static int snap_name_seq(const char *s, uint64_t *seq)
+{
+    if (strncmp(s, "snapshot-", 9) != 0 || strlen(s) != 9 + 20 + 3 || strcmp(s + 29, ".bs") != 0)
+        return 0;
+    uint64_t v = 0;
+    for (int i = 9; i < 29; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10)
+            return 0;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *seq = v;
+    return 1;
+}
+
 int snapshot_list(const char *dir, uint64_t *seqs, int max)
 {
     DIR *d = opendir(dir);
@@ -156,25 +172,25 @@ int snapshot_list(const char *dir, uint64_t *seqs, int max)
         return 0;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < max) {
-        const char *s = e->d_name;
-        if (strncmp(s, "snapshot-", 9) != 0 || strlen(s) != 9 + 20 + 3 || strcmp(s + 29, ".bs") != 0)
-            continue;
-        uint64_t v = 0;
-        int ok = 1;
-        for (int i = 9; i < 29; i++) {
-            if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10) {
-                ok = 0;
-                break;
-            }
-            v = v * 10 + (uint64_t)(s[i] - '0');
-        }
-        if (ok)
-            seqs[n++] = v;
-    }
+    while ((e = readdir(d)) != NULL && n < max)
+        n += snap_name_seq(e->d_name, &seqs[n]);
     closedir(d);
     qsort(seqs, (size_t)n, sizeof(*seqs), cmp_desc);
     return n;
+}
+
+uint64_t snapshot_oldest(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    uint64_t oldest = 0, v;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (snap_name_seq(e->d_name, &v) && v > 0 && (oldest == 0 || v < oldest))
+            oldest = v;
+    closedir(d);
+    return oldest;
 }
 
 int snapshot_prune(const char *dir, int keep)

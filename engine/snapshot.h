@@ -55,6 +55,10 @@ int snapshot_list(const char *dir, uint64_t *seqs, int max);
  * with a message naming it; m must then be destroyed. */
 int snapshot_load(const char *dir, uint64_t seq, matcher_t *m, err_t *err);
 
+/* The seq of the oldest snapshot file in dir, whether it loads or not; 0
+ * when there is none (or dir is missing). */
+uint64_t snapshot_oldest(const char *dir);
+
 /* Deletes all but the keep newest snapshots. Returns how many it deleted. */
 int snapshot_prune(const char *dir, int keep);
 

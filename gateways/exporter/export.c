@@ -126,6 +126,9 @@ static void engine_metrics(out_t *o, const shm_t *s, uint64_t now_ns)
     out_printf(o, "bourse_snapshot_sequence %" PRIu64 "\n", rd(&st->snapshot_seq));
     family(o, "bourse_snapshot_pause_seconds", "gauge", "The matcher's pause for the last snapshot (the fork).");
     out_printf(o, "bourse_snapshot_pause_seconds %.6f\n", (double)rd(&st->snapshot_pause_ns) / 1e9);
+    family(o, "bourse_journal_files_pruned_total", "counter",
+           "Journal files deleted by [journal] retain = snapshots since the engine started.");
+    out_printf(o, "bourse_journal_files_pruned_total %" PRIu64 "\n", rd(&st->journal_files_pruned));
     family(o, "bourse_engine_clients_reclaimed_total", "counter", "Command rings of dead clients reclaimed.");
     out_printf(o, "bourse_engine_clients_reclaimed_total %" PRIu64 "\n", rd(&st->clients_reclaimed));
     family(o, "bourse_engine_rings_corrupt_total", "counter", "Command rings quarantined for broken indices.");

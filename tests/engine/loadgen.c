@@ -3,9 +3,10 @@
  * acknowledgement released: answered (REC_LAST seen) and durable
  * (client_durable_seq() >= the command's seq), as a gateway would release it.
  *
- *   test-loadgen INSTANCE SEED OUT_FILE [SECONDS]
+ *   test-loadgen INSTANCE SEED OUT_FILE [SECONDS [COMMANDS]]
  *
- * Runs until the engine goes away (or SECONDS pass), then writes
+ * Runs until the engine goes away (or SECONDS pass, or COMMANDS were sent
+ * and acknowledged), then writes
  * "acked <highest acked cmd_seq> sent <commands sent> answered <n>" to OUT_FILE.
  * The durability test kills the engine under it and checks that every acked
  * command survived. Accounts 1..8 and instrument 1 (tick 100, lot 1000000)
@@ -70,11 +71,12 @@ static void make_command(rec_t *r)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: test-loadgen INSTANCE SEED OUT_FILE [SECONDS]\n");
+        fprintf(stderr, "usage: test-loadgen INSTANCE SEED OUT_FILE [SECONDS [COMMANDS]]\n");
         return 2;
     }
     rng = strtoull(argv[2], NULL, 10) * 0x9e3779b97f4a7c15u | 1;
     uint64_t until = argc > 4 ? clock_mono_ns() + strtoull(argv[4], NULL, 10) * 1000000000u : UINT64_MAX;
+    uint64_t max_sent = argc > 5 ? strtoull(argv[5], NULL, 10) : UINT64_MAX;
     client_t *c;
     err_t err = {0};
     if (client_attach(&c, argv[1], "test-loadgen", CLIENT_SEND | CLIENT_RECV, &err) < 0) {
@@ -87,9 +89,9 @@ int main(int argc, char **argv)
     idle_t idle;
     idle_init(&idle, IDLE_BACKOFF, 200000);
     int gone = 0;
-    while (!gone && clock_mono_ns() < until) {
+    while (!gone && clock_mono_ns() < until && !(sent >= max_sent && tail == head)) {
         int work = 0;
-        while (head - tail < INFLIGHT) {
+        while (head - tail < INFLIGHT && sent < max_sent) {
             rec_t r;
             make_command(&r);
             r.ref = next_ref;

@@ -33,6 +33,18 @@ static void test_file_sets_every_key_type(void)
     CHECK_EQ(c.shm_mode, 0660);
 }
 
+static void test_journal_retain_defaults_to_all_and_takes_snapshots(void)
+{
+    config_t c;
+    config_defaults(&c);
+    CHECK_EQ(c.journal_retain, CONFIG_RETAIN_ALL); /* the journal is the audit trail */
+    err_t err = {0};
+    CHECK_EQ(config_parse(&c, "[journal]\nretain = snapshots\n", "t.ini", &err), 0);
+    CHECK_EQ(c.journal_retain, CONFIG_RETAIN_SNAPSHOTS);
+    CHECK_EQ(config_parse(&c, "[journal]\nretain = all\n", "t.ini", &err), 0);
+    CHECK_EQ(c.journal_retain, CONFIG_RETAIN_ALL);
+}
+
 static void expect_error(const char *ini, const char *needle)
 {
     config_t c;
@@ -89,6 +101,7 @@ static void test_bad_values_are_errors(void)
     expect_error("[engine]\nshm_mode = 0777\n", "not an octal mode");
     expect_error("[engine]\ncpu = -2\n", "cpu: -2 is outside -1..1023");
     expect_error("[engine]\nclients =\n", "clients: '' is not an integer");
+    expect_error("[journal]\nretain = 7d\n", "retain: '7d' is not one of all, snapshots");
 }
 
 static void test_missing_file_names_the_path(void)
@@ -141,6 +154,7 @@ static void test_written_config_parses_back_to_the_same_values(void)
     a.clients = 3;
     a.idle = IDLE_YIELD;
     a.cpu = 1;
+    a.journal_retain = CONFIG_RETAIN_SNAPSHOTS;
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -177,6 +191,7 @@ int main(int argc, char **argv)
     CHECK_MAIN_BEGIN(argc, argv);
     RUN(test_defaults_are_valid_and_non_spinning);
     RUN(test_file_sets_every_key_type);
+    RUN(test_journal_retain_defaults_to_all_and_takes_snapshots);
     RUN(test_unknown_key_names_file_line_and_key);
     RUN(test_unknown_section_is_an_error);
     RUN(test_malformed_line_is_an_error);

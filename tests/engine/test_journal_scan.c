@@ -205,6 +205,7 @@ static void test_a_missing_middle_file_is_reported(void)
     CHECK_EQ(res.problem, JOURNAL_MISSING_FILE);
     CHECK_EQ(col.count, firsts[1] - 1);
     CHECK_EQ(res.last_seq, firsts[1] - 1);
+    CHECK_EQ(res.next_seq, firsts[1]); /* where the valid journal would go on */
     char name[64];
     snprintf(name, sizeof(name), "journal-%020" PRIu64 ".bj", firsts[2]);
     CHECK_STR_HAS(res.file, name);
@@ -442,6 +443,33 @@ static void test_scan_of_an_empty_or_absent_directory(void)
     rm_rf(dir);
 }
 
+static void test_scan_says_where_the_journal_starts_and_goes_on(void)
+{
+    char dir[DIR_BYTES];
+    CHECK_EQ(write_journal(dir, NULL, "ends", 400, JOURNAL_FSYNC_NEVER, 4096), 0);
+    journal_scan_t res;
+    err_t err = {0};
+    CHECK_EQ(journal_scan(dir, 0, UINT64_MAX, NULL, NULL, &res, &err), 0);
+    CHECK_EQ(res.start_seq, 1);
+    CHECK_EQ(res.next_seq, 401);
+    /* From a seq in the last file, and past the end: the same answers. */
+    CHECK_EQ(journal_scan(dir, 399, UINT64_MAX, NULL, NULL, &res, &err), 0);
+    CHECK_EQ(res.start_seq, 1);
+    CHECK_EQ(res.next_seq, 401);
+    CHECK_EQ(journal_scan(dir, 1000, UINT64_MAX, NULL, NULL, &res, &err), 0);
+    CHECK_EQ(res.next_seq, 401);
+    /* An empty last file (opened, closed before any record): the journal
+     * goes on at its first seq, though its last record is in the file before. */
+    journal_config_t c = cfg_for(dir);
+    journal_t *j;
+    CHECK_EQ(journal_open(&j, &c, 401, &err), 0);
+    CHECK_EQ(journal_close(j), 0);
+    CHECK_EQ(journal_scan(dir, 1000, UINT64_MAX, NULL, NULL, &res, &err), 0);
+    CHECK_EQ(res.valid, 0);
+    CHECK_EQ(res.next_seq, 401);
+    rm_rf(dir);
+}
+
 static void test_the_callback_can_stop_the_scan(void)
 {
     char dir[DIR_BYTES];
@@ -470,6 +498,7 @@ int main(int argc, char **argv)
     RUN(test_a_torn_header_of_a_new_last_file_is_cut);
     RUN(test_reopen_after_a_crash_starts_a_new_file);
     RUN(test_scan_of_an_empty_or_absent_directory);
+    RUN(test_scan_says_where_the_journal_starts_and_goes_on);
     RUN(test_the_callback_can_stop_the_scan);
     rm_rf(root);
     CHECK_MAIN_END();
