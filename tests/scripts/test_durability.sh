@@ -215,7 +215,10 @@ restore
 # to the journal) and reaches the same state.
 newest=$(ls "$S"/snapshot-*.bs | tail -1)
 size=$(stat -c %s "$newest")
-printf '\x5a' | dd of="$newest" bs=1 seek=$((size / 2)) conv=notrunc status=none
+# Every bit of the byte flips: writing a fixed value left it intact when it
+# was that value already.
+byte=$(od -An -tu1 -j $((size / 2)) -N1 "$newest" | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 0xff)))" | dd of="$newest" bs=1 seek=$((size / 2)) conv=notrunc status=none
 if start_engine; then
     grep -q "recovery: snapshot .*snapshot-" "$TMP/engine.log" && ok bad_snapshot_is_reported \
         || fail bad_snapshot_is_reported "$(tail -3 "$TMP/engine.log")"
