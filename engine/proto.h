@@ -254,10 +254,15 @@ typedef struct evt_accepted {
     uint8_t pad[3];
 } evt_accepted_t;
 
+/* The account of a refusal whose command could not be read (too long, or a
+ * timer from outside the engine): it names no account, not account 0 (the
+ * fee account), whose private streams would otherwise show it. */
+#define PROTO_NO_ACCOUNT UINT32_MAX
+
 typedef struct evt_rejected {
     uint64_t client_order_id;   /* of the refused command, when it had one */
     uint64_t order_id;          /* cancel and amend: the target */
-    uint32_t account;
+    uint32_t account;           /* PROTO_NO_ACCOUNT when the command could not be read */
     uint16_t cmd_type;
     uint16_t reason;            /* enum reject_reason */
 } evt_rejected_t;

@@ -32,7 +32,7 @@ static void engine_answer(matcher_sink_fn sink, void *ctx, const mcmd_t *cmd, ui
 void recover_step(matcher_t *m, matcher_sink_fn sink, void *sink_ctx, const mcmd_t *cmd)
 {
     if (cmd->len > PROTO_PAYLOAD_MAX || (cmd->type == CMD_TIMER && cmd->src != SRC_ENGINE)) {
-        evt_rejected_t r = {.cmd_type = cmd->type,
+        evt_rejected_t r = {.account = PROTO_NO_ACCOUNT, .cmd_type = cmd->type,
                             .reason = cmd->len > PROTO_PAYLOAD_MAX ? REJ_BAD_LENGTH : REJ_UNKNOWN_COMMAND};
         engine_answer(sink, sink_ctx, cmd, EVT_REJECTED, &r, sizeof(r));
     } else if (cmd->type == CMD_ECHO) {

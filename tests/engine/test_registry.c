@@ -171,6 +171,7 @@ static void test_unknown_command_is_rejected_with_a_reason(void)
     CHECK(evs[0].flags & REC_LAST);
     memcpy(&rej, evs[1].payload, sizeof(rej));
     CHECK_EQ(rej.reason, REJ_BAD_LENGTH);
+    CHECK_EQ(rej.account, PROTO_NO_ACCOUNT); /* not account 0's: the command could not be read */
     CHECK_EQ(evs[1].ref, 42);
     CHECK_EQ(evs[1].cmd_seq, 2);
     client_detach(c);
