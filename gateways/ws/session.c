@@ -585,9 +585,29 @@ static void balance_cb(ws_t *w, const rec_t *ev, const void *arg)
     jw_dec(j, "held", b->held, scale);
 }
 
+/* The payload an event of type needs to be read; 0 for types no private
+ * stream carries. */
+static size_t private_payload_len(uint16_t type)
+{
+    switch (type) {
+    case EVT_TRADE: return sizeof(evt_trade_t);
+    case EVT_BALANCE: return sizeof(evt_balance_t);
+    case EVT_ACCEPTED: return sizeof(evt_accepted_t);
+    case EVT_CANCELLED: return sizeof(evt_cancelled_t);
+    case EVT_REPLACED: return sizeof(evt_replaced_t);
+    case EVT_REJECTED: return sizeof(evt_rejected_t);
+    default: return 0;
+    }
+}
+
 void session_private_event(ws_t *w, const rec_t *ev)
 {
     if (w->npriv == 0)
+        return;
+    /* a record shorter than its type's payload is none of the engine's:
+     * nothing in it is read (the bytes past len would be stale) */
+    size_t need = private_payload_len(ev->type);
+    if (need == 0 || ev->len < need)
         return;
     switch (ev->type) {
     case EVT_TRADE: {
