@@ -89,5 +89,13 @@ promtool check config "$SRC/gateways/exporter/prometheus.yml" >/dev/null 2>&1 &&
     || fail example_scrape_config_is_valid "promtool check config"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['panels']" "$SRC/gateways/exporter/grafana-dashboard.json" \
     && ok grafana_dashboard_is_valid_json || fail grafana_dashboard_is_valid_json "bad json"
+# Every metric a panel queries is one the exporter serves (a renamed metric
+# leaves a panel empty, silently).
+missing=""
+for name in $(grep -o '"expr": *"[^"]*"' "$SRC/gateways/exporter/grafana-dashboard.json" | grep -o 'bourse_[a-z0-9_]*' | sort -u); do
+    base=${name%_bucket}
+    grep -q "^# TYPE \($name\|$base\) " <<<"$m3" || missing="$missing $name"
+done
+[ -z "$missing" ] && ok dashboard_queries_served_metrics || fail dashboard_queries_served_metrics "not served:$missing"
 echo "$failures failed"
 [ "$failures" -eq 0 ]
