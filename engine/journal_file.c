@@ -92,6 +92,20 @@ int journal_list(int dirfd, uint64_t **seqs, size_t *n)
     return 0;
 }
 
+int journal_open_list(const char *dir, int *dirfd, uint64_t **seqs, size_t *n, err_t *err)
+{
+    *dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*dirfd < 0)
+        return err_set(err, -errno, "journal dir %s: %s", dir, strerror(errno));
+    int rc = journal_list(*dirfd, seqs, n);
+    if (rc < 0) {
+        close(*dirfd);
+        *dirfd = -1;
+        return err_set(err, rc, "journal dir %s: listing: %s", dir, strerror(-rc));
+    }
+    return 0;
+}
+
 enum { HEADER_CRC_BYTES = offsetof(journal_file_header_t, crc) };
 
 void journal_header_build(journal_file_header_t *h, uint64_t first_seq, uint64_t created_unix_ns)

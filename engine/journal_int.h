@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #include "crc32c.h"
 #include "journal.h"
 
@@ -20,6 +22,11 @@ uint64_t journal_file_seq(const char *name);
 /* The first seqs of the journal files in the directory dirfd, ascending, in
  * a malloc'd array (*seqs is NULL when *n == 0). Returns 0 or -errno. */
 int journal_list(int dirfd, uint64_t **seqs, size_t *n);
+
+/* Opens the journal directory (*dirfd, the caller closes it) and lists its
+ * files as journal_list does. Returns 0, or a negative errno with err set and
+ * nothing left open. */
+int journal_open_list(const char *dir, int *dirfd, uint64_t **seqs, size_t *n, err_t *err);
 
 /* Fills a version-1 header for a file whose first record is first_seq. */
 void journal_header_build(journal_file_header_t *h, uint64_t first_seq, uint64_t created_unix_ns);

@@ -24,16 +24,12 @@ size_t journal_prunable(const uint64_t *first, size_t n, uint64_t keep_seq)
 int journal_prune(const char *dir, uint64_t keep_seq, journal_prune_t *res, err_t *err)
 {
     memset(res, 0, sizeof(*res));
-    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return err_set(err, -errno, "journal dir %s: %s", dir, strerror(errno));
+    int dirfd;
     uint64_t *seqs;
     size_t n;
-    int rc = journal_list(dirfd, &seqs, &n);
-    if (rc < 0) {
-        close(dirfd);
-        return err_set(err, rc, "journal dir %s: listing: %s", dir, strerror(-rc));
-    }
+    int rc = journal_open_list(dir, &dirfd, &seqs, &n, err);
+    if (rc < 0)
+        return rc;
     size_t k = journal_prunable(seqs, n, keep_seq);
     for (size_t i = 0; i < k; i++) {
         char name[JOURNAL_NAME_MAX];

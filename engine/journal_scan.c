@@ -265,16 +265,12 @@ int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal
     if (dlen >= sizeof(res->dir))
         return err_set(err, -ENAMETOOLONG, "journal dir %.64s... is too long", dir);
     memcpy(res->dir, dir, dlen + 1);
-    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return err_set(err, -errno, "journal dir %s: %s", dir, strerror(errno));
+    int dirfd;
     uint64_t *seqs;
     size_t n;
-    int rc = journal_list(dirfd, &seqs, &n);
-    if (rc < 0) {
-        close(dirfd);
-        return err_set(err, rc, "journal dir %s: listing: %s", dir, strerror(-rc));
-    }
+    int rc = journal_open_list(dir, &dirfd, &seqs, &n, err);
+    if (rc < 0)
+        return rc;
     res->files = (uint32_t)n;
     res->start_seq = n > 0 ? seqs[0] : 0;
     scan_t s = {.res = res, .err = err, .rd = {.fd = -1}};

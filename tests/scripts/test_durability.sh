@@ -48,29 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok   $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/engine_lib.sh"
 
-start_engine() {
-    "$ENGINE" -c "$TMP/engine.ini" 2>>"$TMP/engine.log" &
-    engine_pid=$!
-    for _ in $(seq 400); do
-        "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running" && return 0
-        kill -0 "$engine_pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-send() { "$CLI" -i "$INST" send "$@" >/dev/null; }
-
-# The digest the engine reports now, and the seq of that query: "SEQ DIGEST".
-engine_digest() {
-    "$CLI" -i "$INST" send query-digest | sed -n 's/.*"cmd_seq":\([0-9]*\).*"digest":\([0-9]*\).*/\1 \2/p'
-}
 
 # --- set up: reference data and funded accounts
 start_engine || { echo "FAIL engine_starts: $(cat "$TMP/engine.log")"; exit 1; }

@@ -55,22 +55,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok   $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    failures=$((failures + 1))
-}
-
-start_engine() {
-    "$ENGINE" -c "$TMP/engine.ini" 2>>"$TMP/engine.log" &
-    engine_pid=$!
-    for _ in $(seq 400); do
-        "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running" && return 0
-        kill -0 "$engine_pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
+. "$(dirname "$0")/engine_lib.sh"
 
 stop_engine() {
     kill -INT "$engine_pid"
@@ -78,12 +63,6 @@ stop_engine() {
     engine_pid=
 }
 
-send() { "$CLI" -i "$INST" send "$@" >/dev/null; }
-
-# "SEQ DIGEST" of a query-digest now.
-engine_digest() {
-    "$CLI" -i "$INST" send query-digest | sed -n 's/.*"cmd_seq":\([0-9]*\).*"digest":\([0-9]*\).*/\1 \2/p'
-}
 
 # The first seqs of the journal files, ascending.
 jfiles() { ls "$J" | sed -n 's/^journal-0*\([0-9][0-9]*\)\.bj$/\1/p' | sort -n; }
