@@ -1,6 +1,7 @@
 /* matcher.c - orders and matching: new order (every type and flag), cancel,
  * amend, mass cancel, GTD expiry, and the read side. Admin commands are in
- * matcher_admin.c. See matcher.h for the contract.
+ * matcher_admin.c, the prefetch hints in matcher_prefetch.c. See matcher.h
+ * for the contract.
  *
  * Funds: a buy holds price x qty plus the fee at max(maker, taker) bps in the
  * quote asset; a sell holds its base quantity. Fees round down, so the fees of
@@ -144,11 +145,6 @@ static int64_t buy_hold(const instrument_t *in, int64_t ticks, int64_t lots, int
 int64_t m_order_need(const instrument_t *in, const order_t *o)
 {
     return o->side == SIDE_BUY ? buy_hold(in, o->price, o->qty, hold_bps(o)) : o->qty * in->lot;
-}
-
-static inline uint32_t hold_asset(const instrument_t *in, int side)
-{
-    return side == SIDE_BUY ? in->quote : in->base;
 }
 
 /* Moves amount of an order's asset from held back to available. */
@@ -298,29 +294,12 @@ static void order_free(matcher_t *m, uint32_t oi)
     m->free_head = oi;
 }
 
-/* An order leaving the book touches its FIFO and account-list neighbours and
- * its balance row: lines that are cold when the order is old. Asking for all
- * of them at once overlaps their misses instead of taking them one by one. */
-static inline void prefetch_neighbours(const matcher_t *m, const order_t *o)
-{
-    if (o->prev != NIL)
-        __builtin_prefetch(&m->orders[o->prev], 1);
-    if (o->next != NIL)
-        __builtin_prefetch(&m->orders[o->next], 1);
-    if (o->aprev != NIL)
-        __builtin_prefetch(&m->orders[o->aprev], 1);
-    if (o->anext != NIL)
-        __builtin_prefetch(&m->orders[o->anext], 1);
-    __builtin_prefetch(m_bal(m, o->account, hold_asset(&m->inst[o->instrument], o->side)), 1);
-    __builtin_prefetch(&m->accounts[o->account], 1);
-}
-
 /* Cancels a resting order outside a sweep: out of its level (book event),
  * funds released, freed. */
 static void order_cancel(matcher_t *m, uint32_t oi, uint8_t reason)
 {
     order_t *o = &m->orders[oi];
-    prefetch_neighbours(m, o);
+    m_prefetch_neighbours(m, o);
     book_side_t *bs = &m->inst[o->instrument].side[o->side];
     uint32_t pos;
     int64_t at = book_find(bs, o->side, o->price, &pos);
@@ -426,7 +405,7 @@ static uint8_t match(matcher_t *m, uint32_t ii, order_t *t)
             uint32_t next = mk->next;
             /* A maker met in a sweep is the oldest at its level, so cold:
              * start every miss its fill and removal take at once. */
-            prefetch_neighbours(m, mk);
+            m_prefetch_neighbours(m, mk);
             __builtin_prefetch(&m->by_id.slots[hash_id(mk->id) & m->by_id.mask], 1);
             __builtin_prefetch(m_bal(m, mk->account, hold_asset(&m->inst[ii], t->side)), 1);
             if (mk->account != t->account) {
@@ -776,130 +755,6 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd)
     m_flush_balances(m);
     m->sink(m->sink_ctx, m->evbuf, m->nev, 1);
     m->nev = 0;
-}
-
-/* A new order's price in ticks, near enough for a hint (a multiplication, not
- * the division that applying it does); -1 for a price no order can have. */
-static inline int64_t hint_ticks(const instrument_t *in, int64_t price)
-{
-    return price > 0 && price < (INT64_C(1) << 52) ? (int64_t)((double)price * in->inv_tick + 0.5) : -1;
-}
-
-/* The first maker a new order would meet (the head of the other side's touch,
- * when its price crosses it), or NULL. Reads the touch: from distance 1 on,
- * after distance 2 asked for it. */
-static const order_t *first_maker(const matcher_t *m, const cmd_new_order_t *c, const instrument_t **inp)
-{
-    const instrument_t *in = &m->inst[c->instrument];
-    const book_side_t *opp = &in->side[!c->side];
-    int64_t ticks = hint_ticks(in, c->price);
-    if (opp->n == 0 || ticks < 0)
-        return NULL;
-    const level_t *best = &opp->lv[opp->n - 1];
-    if (best->head >= m->cfg.max_orders ||
-        (c->type != ORD_MARKET && book_beyond(c->side, best->price, ticks)))
-        return NULL;
-    *inp = in;
-    return &m->orders[best->head];
-}
-
-/* The level of price ticks on a side, if it is where it usually is: d ticks
- * from the touch, at most d places from the end, exactly there when every
- * tick has a level. Else the nearest candidate line (or NULL: no levels). */
-static const level_t *likely_level(const book_side_t *bs, int side, int64_t ticks)
-{
-    if (bs->n == 0)
-        return NULL;
-    int64_t d = book_key(side, bs->lv[bs->n - 1].price) - book_key(side, ticks);
-    return &bs->lv[d <= 0 ? bs->n - 1 : (uint64_t)d < bs->n ? bs->n - 1 - (uint64_t)d : 0];
-}
-
-void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
-{
-    if (type == CMD_NEW_ORDER) {
-        cmd_new_order_t c;
-        memcpy(&c, payload, sizeof(c));
-        if (c.instrument >= m->cfg.max_instruments || c.account >= m->cfg.max_accounts || c.side > SIDE_SELL)
-            return;
-        const instrument_t *in;
-        const order_t *mk;
-        if (distance == 1) {
-            /* The command before may take the free list's head: this one
-             * would get the next entry. A taker will meet the touch's head. */
-            if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
-                __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
-            if ((mk = first_maker(m, &c, &in)) != NULL) {
-                __builtin_prefetch(mk, 1);
-                return;
-            }
-            /* A maker joins the back of its level and of its account's list:
-             * the orders there get their next link. */
-            in = &m->inst[c.instrument];
-            int64_t ticks = hint_ticks(in, c.price);
-            const level_t *lv = ticks >= 0 ? likely_level(&in->side[c.side], c.side, ticks) : NULL;
-            if (lv != NULL && lv->tail < m->cfg.max_orders)
-                __builtin_prefetch(&m->orders[lv->tail], 1);
-            if (m->accounts[c.account].tail < m->cfg.max_orders)
-                __builtin_prefetch(&m->orders[m->accounts[c.account].tail], 1);
-            return;
-        }
-        if (distance == 0) {
-            /* That maker's line came in at 1: what filling it touches. */
-            if ((mk = first_maker(m, &c, &in)) != NULL && mk->account < m->cfg.max_accounts) {
-                __builtin_prefetch(m_bal(m, mk->account, in->quote), 1);
-                __builtin_prefetch(m_bal(m, mk->account, in->base), 1);
-                __builtin_prefetch(m_bal(m, c.account, c.side == SIDE_BUY ? in->base : in->quote), 1);
-                if (mk->next != NIL)
-                    __builtin_prefetch(&m->orders[mk->next], 1);
-            }
-            return;
-        }
-        in = &m->inst[c.instrument];
-        __builtin_prefetch(m_bal(m, c.account, hold_asset(in, c.side)), 1);
-        /* The touch of the other side (a taker reads it) and the level of its
-         * own price (a maker joins it). */
-        const book_side_t *opp = &in->side[!c.side];
-        if (opp->n > 0)
-            __builtin_prefetch(&opp->lv[opp->n - 1], 1);
-        int64_t ticks = hint_ticks(in, c.price);
-        const level_t *lv = ticks >= 0 ? likely_level(&in->side[c.side], c.side, ticks) : NULL;
-        if (lv != NULL)
-            __builtin_prefetch(lv, 1);
-        __builtin_prefetch(&m->accounts[c.account], 1);
-        if (m->free_head != NIL)
-            __builtin_prefetch(&m->orders[m->free_head], 1);
-        /* Its id is one or two past the next one, by what the two before take. */
-        __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 1) & m->by_id.mask], 1);
-        __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 2) & m->by_id.mask], 1);
-        return;
-    }
-    if (type != CMD_CANCEL && type != CMD_AMEND)
-        return;
-    uint64_t id; /* cancel and amend both start with the order id */
-    memcpy(&id, payload, sizeof(id));
-    if (id == 0)
-        return;
-    const oslot_t *slot = &m->by_id.slots[hash_id(id) & m->by_id.mask];
-    if (distance >= 2) {
-        __builtin_prefetch(slot, 0);
-        return;
-    }
-    /* The slot came in at distance 2; its order is the next line. */
-    if (slot->idx1 == 0 || slot->idx1 - 1 >= m->cfg.max_orders)
-        return;
-    const order_t *o = &m->orders[slot->idx1 - 1];
-    if (distance == 1) {
-        __builtin_prefetch(o, 1);
-        return;
-    }
-    /* Distance 0, the order line came in at 1: what its removal touches. A
-     * probe of a slot that another order took since is harmless. */
-    if (o->id != id || o->instrument >= m->cfg.max_instruments || o->side > SIDE_SELL)
-        return;
-    prefetch_neighbours(m, o);
-    const level_t *lv = likely_level(&m->inst[o->instrument].side[o->side], o->side, o->price);
-    if (lv != NULL)
-        __builtin_prefetch(lv, 1);
 }
 
 uint64_t matcher_next_expiry(const matcher_t *m)

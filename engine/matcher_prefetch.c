@@ -1,0 +1,137 @@
+/* matcher_prefetch.c - matcher_prefetch(): the hints that start a command's
+ * cache misses before it is applied (see matcher.h). They read the matcher's
+ * state but never change it, and take any bytes as a command: every field
+ * from the payload is checked before it indexes anything. */
+#include "matcher.h"
+
+#include <string.h>
+
+#include "book.h"
+#include "matcher_int.h"
+
+/* A new order's price in ticks, near enough for a hint (a multiplication, not
+ * the division that applying it does); -1 for a price no order can have. */
+static inline int64_t hint_ticks(const instrument_t *in, int64_t price)
+{
+    return price > 0 && price < (INT64_C(1) << 52) ? (int64_t)((double)price * in->inv_tick + 0.5) : -1;
+}
+
+/* The first maker a new order would meet (the head of the other side's touch,
+ * when its price crosses it), or NULL. Reads the touch: from distance 1 on,
+ * after distance 2 asked for it. */
+static const order_t *first_maker(const matcher_t *m, const instrument_t *in, const cmd_new_order_t *c)
+{
+    const book_side_t *opp = &in->side[!c->side];
+    int64_t ticks = hint_ticks(in, c->price);
+    if (opp->n == 0 || ticks < 0)
+        return NULL;
+    const level_t *best = &opp->lv[opp->n - 1];
+    if (best->head >= m->cfg.max_orders ||
+        (c->type != ORD_MARKET && book_beyond(c->side, best->price, ticks)))
+        return NULL;
+    return &m->orders[best->head];
+}
+
+/* The level of price ticks on a side, if it is where it usually is: d ticks
+ * from the touch, at most d places from the end, exactly there when every
+ * tick has a level. Else the nearest candidate line (or NULL: no levels). */
+static const level_t *likely_level(const book_side_t *bs, int side, int64_t ticks)
+{
+    if (bs->n == 0)
+        return NULL;
+    int64_t d = book_key(side, bs->lv[bs->n - 1].price) - book_key(side, ticks);
+    return &bs->lv[d <= 0 ? bs->n - 1 : (uint64_t)d < bs->n ? bs->n - 1 - (uint64_t)d : 0];
+}
+
+/* A new order: at distance 2 its balance row and account, the touch it may
+ * take from, the level it may join, the free order line and its id's slot;
+ * at 1 the first maker it meets, or else the orders its resting links to
+ * (the level's and the account's last); at 0 what filling that maker touches. */
+static void prefetch_new(const matcher_t *m, const cmd_new_order_t *c, int distance)
+{
+    const instrument_t *in = &m->inst[c->instrument];
+    const order_t *mk;
+    if (distance == 1) {
+        /* The command before may take the free list's head: this one would
+         * get the next entry. */
+        if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
+            __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
+        if ((mk = first_maker(m, in, c)) != NULL) {
+            __builtin_prefetch(mk, 1);
+            return;
+        }
+        int64_t ticks = hint_ticks(in, c->price);
+        const level_t *lv = ticks >= 0 ? likely_level(&in->side[c->side], c->side, ticks) : NULL;
+        if (lv != NULL && lv->tail < m->cfg.max_orders)
+            __builtin_prefetch(&m->orders[lv->tail], 1);
+        if (m->accounts[c->account].tail < m->cfg.max_orders)
+            __builtin_prefetch(&m->orders[m->accounts[c->account].tail], 1);
+        return;
+    }
+    if (distance == 0) {
+        /* That maker's line came in at 1. */
+        if ((mk = first_maker(m, in, c)) != NULL && mk->account < m->cfg.max_accounts) {
+            __builtin_prefetch(m_bal(m, mk->account, in->quote), 1);
+            __builtin_prefetch(m_bal(m, mk->account, in->base), 1);
+            __builtin_prefetch(m_bal(m, c->account, hold_asset(in, !c->side)), 1);
+            if (mk->next != NIL)
+                __builtin_prefetch(&m->orders[mk->next], 1);
+        }
+        return;
+    }
+    __builtin_prefetch(m_bal(m, c->account, hold_asset(in, c->side)), 1);
+    const book_side_t *opp = &in->side[!c->side];
+    if (opp->n > 0)
+        __builtin_prefetch(&opp->lv[opp->n - 1], 1);
+    int64_t ticks = hint_ticks(in, c->price);
+    const level_t *lv = ticks >= 0 ? likely_level(&in->side[c->side], c->side, ticks) : NULL;
+    if (lv != NULL)
+        __builtin_prefetch(lv, 1);
+    __builtin_prefetch(&m->accounts[c->account], 1);
+    if (m->free_head != NIL)
+        __builtin_prefetch(&m->orders[m->free_head], 1);
+    /* Its id is one or two past the next one, by what the two before take. */
+    __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 1) & m->by_id.mask], 1);
+    __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 2) & m->by_id.mask], 1);
+}
+
+/* A cancel or an amend: at distance 2 the id's slot, at 1 the order line it
+ * names, at 0 what taking the order out touches. */
+static void prefetch_target(const matcher_t *m, uint64_t id, int distance)
+{
+    const oslot_t *slot = &m->by_id.slots[hash_id(id) & m->by_id.mask];
+    if (distance >= 2) {
+        __builtin_prefetch(slot, 0);
+        return;
+    }
+    if (slot->idx1 == 0 || slot->idx1 - 1 >= m->cfg.max_orders)
+        return;
+    const order_t *o = &m->orders[slot->idx1 - 1];
+    if (distance == 1) {
+        __builtin_prefetch(o, 1);
+        return;
+    }
+    /* A probe of a slot that another order took since is harmless. */
+    if (o->id != id || o->instrument >= m->cfg.max_instruments || o->side > SIDE_SELL ||
+        o->account >= m->cfg.max_accounts)
+        return;
+    m_prefetch_neighbours(m, o);
+    const level_t *lv = likely_level(&m->inst[o->instrument].side[o->side], o->side, o->price);
+    if (lv != NULL)
+        __builtin_prefetch(lv, 1);
+}
+
+void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
+{
+    if (type == CMD_NEW_ORDER) {
+        cmd_new_order_t c;
+        memcpy(&c, payload, sizeof(c));
+        if (c.instrument < m->cfg.max_instruments && c.account < m->cfg.max_accounts && c.side <= SIDE_SELL)
+            prefetch_new(m, &c, distance);
+    } else if (type == CMD_CANCEL || type == CMD_AMEND) {
+        uint64_t id; /* cancel and amend both start with the order id */
+        memcpy(&id, payload, sizeof(id));
+        if (id != 0)
+            prefetch_target(m, id, distance);
+    }
+}
