@@ -94,7 +94,9 @@ int dec_format(int64_t v, unsigned scale, char *buf, size_t cap)
     /* Digits are produced backwards from the magnitude, which for INT64_MIN
      * is only representable unsigned. */
     uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char tmp[DEC_STR_MAX];
+    /* DEC_STR_MAX - 1 characters at most (scale <= 18 and |v| <= 2^63), but
+     * the bound is not one a compiler derives: room for any uint64. */
+    char tmp[DEC_SCALE_MAX + 1 + 20 + 1];
     size_t n = 0;
     for (unsigned k = 0; k < scale; k++) {
         tmp[n++] = (char)('0' + mag % 10);
