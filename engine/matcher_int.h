@@ -203,7 +203,9 @@ static inline uint32_t hold_asset(const instrument_t *in, int side)
 /* An order leaving the book touches its FIFO and account-list neighbours and
  * its balance row: lines that are cold when the order is old. Asking for all
  * of them at once overlaps their misses instead of taking them one by one. */
-static inline void m_prefetch_neighbours(const matcher_t *m, const order_t *o)
+/* always_inline: a function of prefetches alone is pure to the compiler (a
+ * prefetch is no side effect), and a call to it, out of line, is deleted. */
+static inline __attribute__((always_inline)) void m_prefetch_neighbours(const matcher_t *m, const order_t *o)
 {
     if (o->prev != NIL)
         __builtin_prefetch(&m->orders[o->prev], 1);
