@@ -123,7 +123,6 @@ static inline void ours_step(matcher_t *m, const mcmd_t *chunk, uint64_t i, uint
         matcher_prefetch(m, chunk[i + 2].type, chunk[i + 2].u.raw, 2);
     if (i + 1 < k)
         matcher_prefetch(m, chunk[i + 1].type, chunk[i + 1].u.raw, 1);
-    matcher_prefetch(m, chunk[i].type, chunk[i].u.raw, 0);
     matcher_apply(m, &chunk[i]);
 }
 

@@ -461,7 +461,6 @@ static int engine_drain(engine_t *e, uint32_t i, uint64_t now)
             matcher_prefetch(e->m, e->burst[k + 2].type, e->burst[k + 2].payload, 2);
         if (k + 1 < n)
             matcher_prefetch(e->m, e->burst[k + 1].type, e->burst[k + 1].payload, 1);
-        matcher_prefetch(e->m, e->burst[k].type, e->burst[k].payload, 0);
         engine_apply(e, &e->burst[k], now);
     }
     return (int)n;

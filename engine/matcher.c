@@ -390,6 +390,10 @@ static uint8_t match(matcher_t *m, uint32_t ii, order_t *t)
 {
     book_side_t *bs = &m->inst[ii].side[!t->side];
     uint8_t why = 0;
+    /* It will trade: the row it receives into is cold (its makers' lines
+     * come in maker by maker below). */
+    if (bs->n > 0 && !book_beyond(t->side, bs->lv[bs->n - 1].price, t->price))
+        __builtin_prefetch(m_bal(m, t->account, hold_asset(&m->inst[ii], !t->side)), 1);
     while (t->qty > 0 && bs->n > 0 && why == 0) {
         uint32_t pos = bs->n - 1;
         level_t *lv = &bs->lv[pos];

@@ -46,7 +46,8 @@ static const level_t *likely_level(const book_side_t *bs, int side, int64_t tick
 /* A new order: at distance 2 its balance row and account, the touch it may
  * take from, the level it may join, the free order line and its id's slot;
  * at 1 the first maker it meets, or else the orders its resting links to
- * (the level's and the account's last); at 0 what filling that maker touches. */
+ * (the level's and the account's last). What filling the maker touches, match()
+ * asks for itself. */
 static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *m, const cmd_new_order_t *c,
                                                                int distance)
 {
@@ -69,17 +70,6 @@ static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *
             __builtin_prefetch(&m->orders[m->accounts[c->account].tail], 1);
         return;
     }
-    if (distance == 0) {
-        /* That maker's line came in at 1. */
-        if ((mk = first_maker(m, in, c)) != NULL && mk->account < m->cfg.max_accounts) {
-            __builtin_prefetch(m_bal(m, mk->account, in->quote), 1);
-            __builtin_prefetch(m_bal(m, mk->account, in->base), 1);
-            __builtin_prefetch(m_bal(m, c->account, hold_asset(in, !c->side)), 1);
-            if (mk->next != NIL)
-                __builtin_prefetch(&m->orders[mk->next], 1);
-        }
-        return;
-    }
     __builtin_prefetch(m_bal(m, c->account, hold_asset(in, c->side)), 1);
     const book_side_t *opp = &in->side[!c->side];
     if (opp->n > 0)
@@ -97,29 +87,17 @@ static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *
 }
 
 /* A cancel or an amend: at distance 2 the id's slot, at 1 the order line it
- * names, at 0 what taking the order out touches. */
+ * names. What taking the order out touches, order_cancel() asks for itself. */
 static inline __attribute__((always_inline)) void prefetch_target(const matcher_t *m, uint64_t id, int distance)
 {
     const oslot_t *slot = &m->by_id.slots[hash_id(id) & m->by_id.mask];
-    if (distance >= 2) {
+    if (distance == 2) {
         __builtin_prefetch(slot, 0);
         return;
     }
-    if (slot->idx1 == 0 || slot->idx1 - 1 >= m->cfg.max_orders)
-        return;
-    const order_t *o = &m->orders[slot->idx1 - 1];
-    if (distance == 1) {
-        __builtin_prefetch(o, 1);
-        return;
-    }
-    /* A probe of a slot that another order took since is harmless. */
-    if (o->id != id || o->instrument >= m->cfg.max_instruments || o->side > SIDE_SELL ||
-        o->account >= m->cfg.max_accounts)
-        return;
-    m_prefetch_neighbours(m, o);
-    const level_t *lv = likely_level(&m->inst[o->instrument].side[o->side], o->side, o->price);
-    if (lv != NULL)
-        __builtin_prefetch(lv, 1);
+    /* A slot that another order took since is harmless: its line comes in. */
+    if (slot->idx1 != 0 && slot->idx1 - 1 < m->cfg.max_orders)
+        __builtin_prefetch(&m->orders[slot->idx1 - 1], 1);
 }
 
 void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)
@@ -130,6 +108,8 @@ void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, in
      * time optimisation from deleting the calls to this one (it did: the apply
      * loop ran 15-20% slower with no hint left). */
     __asm__ volatile("");
+    if (distance != 1 && distance != 2)
+        return;
     if (type == CMD_NEW_ORDER) {
         cmd_new_order_t c;
         memcpy(&c, payload, sizeof(c));

@@ -310,8 +310,7 @@ static void test_matcher_and_reference_model_agree_on_random_commands(void)
         matcher_prefetch(m, (uint16_t)(CMD_NEW_ORDER + rnd() % 3), junk, 1 + (int)(rnd() & 1));
         matcher_prefetch(m, c.type, c.u.raw, 2);
         matcher_prefetch(m, c.type, c.u.raw, 1);
-        matcher_prefetch(m, c.type, c.u.raw, 0);
-        matcher_prefetch(m, (uint16_t)(CMD_NEW_ORDER + rnd() % 3), junk, 0);
+        matcher_prefetch(m, (uint16_t)(CMD_NEW_ORDER + rnd() % 3), junk, (int)(rnd() % 5) - 1);
         cap_real.n = 0;
         matcher_apply(m, &c);
         ref.nout = 0;
