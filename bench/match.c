@@ -39,7 +39,8 @@ static void sink_fn(void *ctx, const mevt_t *ev, uint32_t n, int last)
     (void)last;
     uint64_t at = s->n & (EVRING - 1), first = n < EVRING - at ? n : EVRING - at;
     memcpy(&s->ring[at], ev, first * sizeof(*ev));
-    memcpy(&s->ring[0], ev + first, (n - first) * sizeof(*ev));
+    if (first < n)
+        memcpy(&s->ring[0], ev + first, (n - first) * sizeof(*ev));
     s->n += n;
 }
 

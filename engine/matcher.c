@@ -44,23 +44,22 @@ void m_reject(matcher_t *m, uint16_t cmd_type, uint32_t account, uint64_t cloid,
 
 void m_touch(matcher_t *m, uint32_t account, uint32_t asset)
 {
+    uint64_t key = (uint64_t)account << 32 | asset;
     for (uint32_t i = 0; i < m->ntouched; i++)
-        if (m->touched_acct[i] == account && m->touched_asset[i] == asset)
+        if (m->touched[i] == key)
             return;
     if (m->ntouched == TOUCHED_MAX)
         m_flush_balances(m); /* a long sweep: report what we have so far */
-    m->touched_acct[m->ntouched] = account;
-    m->touched_asset[m->ntouched] = asset;
-    m->ntouched++;
+    m->touched[m->ntouched++] = key;
 }
 
 void m_flush_balances(matcher_t *m)
 {
     for (uint32_t i = 0; i < m->ntouched; i++) {
-        const balance_t *b = m_bal(m, m->touched_acct[i], m->touched_asset[i]);
+        uint32_t account = (uint32_t)(m->touched[i] >> 32), asset = (uint32_t)m->touched[i];
+        const balance_t *b = m_bal(m, account, asset);
         m_event(m, EVT_BALANCE, sizeof(evt_balance_t))->u.balance = (evt_balance_t){
-            .available = b->avail, .held = b->held, .account = m->touched_acct[i],
-            .asset = m->touched_asset[i]};
+            .available = b->avail, .held = b->held, .account = account, .asset = asset};
     }
     m->ntouched = 0;
 }
@@ -482,15 +481,17 @@ static int crosses(matcher_t *m, uint32_t ii, int side, int64_t ticks)
     return best != NULL && !book_beyond(side, best->price, ticks);
 }
 
-/* Price checks shared by new orders and amends; 0 or a reject reason. */
-static uint16_t check_price(const instrument_t *in, int64_t price)
+/* Price checks shared by new orders and amends; 0 or a reject reason. The
+ * price in ticks goes to *ticks. */
+static uint16_t check_price(const instrument_t *in, int64_t price, int64_t *ticks_out)
 {
     if (price <= 0)
         return REJ_PRICE_NOT_POSITIVE;
-    if (price % in->tick != 0)
+    int64_t ticks = divisor_exact(&in->tick_div, price);
+    if (ticks < 0)
         return REJ_PRICE_OFF_TICK;
+    *ticks_out = ticks;
     if (in->band_bps != 0) {
-        int64_t ticks = price / in->tick;
         int64_t width = in->ref_ticks / 10000 * in->band_bps + in->ref_ticks % 10000 * in->band_bps / 10000;
         if (ticks < in->ref_ticks - width || ticks > in->ref_ticks + width)
             return REJ_PRICE_OUT_OF_BAND;
@@ -498,20 +499,25 @@ static uint16_t check_price(const instrument_t *in, int64_t price)
     return 0;
 }
 
-static uint16_t check_qty(const instrument_t *in, int64_t qty, int check_min)
+/* Quantity checks; the quantity in lots goes to *lots. */
+static uint16_t check_qty(const instrument_t *in, int64_t qty, int check_min, int64_t *lots_out)
 {
     if (qty <= 0)
         return REJ_QTY_NOT_POSITIVE;
-    if (qty % in->lot != 0)
+    int64_t lots = divisor_exact(&in->lot_div, qty);
+    if (lots < 0)
         return REJ_QTY_OFF_LOT;
-    if (check_min && qty / in->lot < in->min_lots)
+    if (check_min && lots < in->min_lots)
         return REJ_QTY_BELOW_MIN;
-    if (qty / in->lot > in->max_lots)
+    if (lots > in->max_lots)
         return REJ_QTY_ABOVE_MAX;
+    *lots_out = lots;
     return 0;
 }
 
-static uint16_t check_new(matcher_t *m, const cmd_new_order_t *c, uint64_t now)
+/* 0 or the reason to refuse; the price in ticks and the quantity in lots go
+ * to *ticks and *lots. */
+static uint16_t check_new(matcher_t *m, const cmd_new_order_t *c, uint64_t now, int64_t *ticks, int64_t *lots)
 {
     if (c->instrument >= m->cfg.max_instruments || m->inst[c->instrument].status == INST_NONE)
         return REJ_UNKNOWN_INSTRUMENT;
@@ -531,12 +537,12 @@ static uint16_t check_new(matcher_t *m, const cmd_new_order_t *c, uint64_t now)
     if ((c->flags & ~ORDF_POST_ONLY) != 0 ||
         ((c->flags & ORDF_POST_ONLY) && (c->type == ORD_MARKET || c->tif == TIF_IOC || c->tif == TIF_FOK)))
         return REJ_BAD_FLAGS;
-    uint16_t r = check_qty(in, c->qty, 1);
+    uint16_t r = check_qty(in, c->qty, 1, lots);
     if (r != 0)
         return r;
     if (c->type == ORD_MARKET && c->price == 0)
         return REJ_MARKET_NO_PROTECTION;
-    if ((r = check_price(in, c->price)) != 0)
+    if ((r = check_price(in, c->price, ticks)) != 0)
         return r;
     if (c->tif == TIF_GTD && c->expire_ns <= now)
         return REJ_GTD_EXPIRED;
@@ -548,7 +554,8 @@ static uint16_t check_new(matcher_t *m, const cmd_new_order_t *c, uint64_t now)
 static void new_order(matcher_t *m, const mcmd_t *cmd)
 {
     const cmd_new_order_t *c = &cmd->u.new_order;
-    uint16_t r = check_new(m, c, cmd->ts_ns);
+    int64_t ticks = 0, lots = 0;
+    uint16_t r = check_new(m, c, cmd->ts_ns, &ticks, &lots);
 #define REJECT(reason) do { m_reject(m, CMD_NEW_ORDER, c->account, c->client_order_id, 0, (reason)); return; } while (0)
     if (r != 0)
         REJECT(r);
@@ -557,7 +564,7 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
     const fee_tier_t *tier = &m->tiers[a->tier];
     uint64_t expire_ns = c->tif == TIF_GTD ? c->expire_ns : 0;
     order_t t = {
-        .cloid = c->client_order_id, .price = c->price / in->tick, .qty = c->qty / in->lot,
+        .cloid = c->client_order_id, .price = ticks, .qty = lots,
         .account = c->account,
         .instrument = c->instrument, .prev = NIL, .next = NIL, .aprev = NIL, .anext = NIL,
         .side = c->side, .tif = c->tif, .stp = c->stp, .flags = c->flags,
@@ -606,7 +613,8 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
     if (t.qty > 0 && may_rest && why != CXL_STP) {
         uint32_t oi = m_order_alloc(m);
         m->orders[oi] = t;
-        m->expire[oi] = expire_ns;
+        if (t.tif == TIF_GTD)
+            m->expire[oi] = expire_ns;
         order_rest_at(m, oi, at, pos);
         m_order_index(m, oi);
     } else {
@@ -648,10 +656,10 @@ static void amend(matcher_t *m, const mcmd_t *cmd)
         REJECT(REJ_INSTRUMENT_HALTED);
     int64_t price = c->new_price != 0 ? c->new_price : o->price * in->tick;
     int64_t qty = c->new_qty != 0 ? c->new_qty : o->qty * in->lot;
+    int64_t ticks = 0, lots = 0;
     uint16_t r;
-    if ((r = check_price(in, price)) != 0 || (r = check_qty(in, qty, 0)) != 0)
+    if ((r = check_price(in, price, &ticks)) != 0 || (r = check_qty(in, qty, 0, &lots)) != 0)
         REJECT(r);
-    int64_t ticks = price / in->tick, lots = qty / in->lot;
     if (ticks == o->price && lots == o->qty)
         REJECT(REJ_AMEND_NO_CHANGE);
     order_t want = *o;

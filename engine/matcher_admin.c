@@ -201,7 +201,7 @@ static uint16_t add_instrument(matcher_t *m, const cmd_add_instrument_t *c)
     in->tick = c->tick_size;
     in->lot = c->lot_size;
     in->mult = tl / unit;
-    in->inv_tick = 1.0 / (double)c->tick_size;
+    m_inst_derive(in);
     in->min_lots = c->min_qty / c->lot_size;
     in->max_lots = c->max_qty / c->lot_size;
     in->ref_ticks = c->ref_price / c->tick_size;
@@ -380,7 +380,8 @@ uint64_t matcher_digest(const matcher_t *m)
                     FNV(&f, o->id);
                     FNV(&f, o->cloid);
                     FNV(&f, o->qty);
-                    FNV(&f, m->expire[oi]);
+                    uint64_t expire = m_expire(m, oi);
+                    FNV(&f, expire);
                     FNV(&f, o->account);
                     FNV(&f, o->tif);
                     FNV(&f, o->stp);

@@ -50,6 +50,37 @@ typedef struct book_side {
 
 enum inst_status { INST_NONE = 0, INST_OPEN = 1, INST_HALTED = 2 };
 
+/* Exact division by a fixed d > 0 without a divide instruction (Granlund and
+ * Montgomery): with d = odd << shift and inv the inverse of odd modulo 2^64,
+ * x is a multiple of d exactly when its low shift bits are zero and
+ * (x >> shift) * inv (mod 2^64) is at most UINT64_MAX / odd, and that product
+ * is then x / d. Prices and quantities off the grid are refused, so the
+ * quotient is needed only when the division is exact. */
+typedef struct divisor {
+    uint64_t inv;
+    uint64_t lim;
+    uint32_t shift;
+} divisor_t;
+
+static inline divisor_t divisor_of(int64_t d)
+{
+    uint32_t shift = (uint32_t)__builtin_ctzll((uint64_t)d);
+    uint64_t odd = (uint64_t)d >> shift, inv = odd; /* right to 3 bits: odd * odd = 1 mod 8 */
+    for (int i = 0; i < 5; i++)
+        inv *= 2 - odd * inv; /* Newton: each step doubles the bits, 3 -> 96 */
+    return (divisor_t){.inv = inv, .lim = UINT64_MAX / odd, .shift = shift};
+}
+
+/* x / d for x >= 0 a multiple of d; -1 when x is not a multiple. */
+static inline int64_t divisor_exact(const divisor_t *dv, int64_t x)
+{
+    uint64_t u = (uint64_t)x;
+    if (u & ((UINT64_C(1) << dv->shift) - 1))
+        return -1;
+    uint64_t q = (u >> dv->shift) * dv->inv;
+    return q <= dv->lim ? (int64_t)q : -1;
+}
+
 typedef struct instrument {
     uint8_t status;
     char symbol[16];
@@ -59,6 +90,7 @@ typedef struct instrument {
     int64_t lot;            /* base minor units per lot */
     int64_t mult;           /* quote minor units per tick x lot */
     double inv_tick;        /* 1 / tick: prefetch hints place a price without a division */
+    divisor_t tick_div, lot_div; /* price -> ticks and qty -> lots, exactly (m_inst_derive()) */
     int64_t min_lots, max_lots;
     int64_t ref_ticks;      /* band centre: last trade, or the configured reference */
     book_side_t side[2];
@@ -114,7 +146,7 @@ struct matcher {
     void *sink_ctx;
 
     order_t *orders;
-    uint64_t *expire;       /* [order index]: expiry of a resting GTD order, else 0 */
+    uint64_t *expire;       /* [order index]: expiry of a resting GTD order; read it through m_expire() */
     uint32_t free_head;     /* free list through order.next */
     uint32_t resting;
     ohash_t by_id;
@@ -138,8 +170,7 @@ struct matcher {
     uint16_t cur_src;
 
     /* Balances changed by the current command: one EVT_BALANCE each at its end. */
-    uint32_t touched_acct[TOUCHED_MAX];
-    uint32_t touched_asset[TOUCHED_MAX];
+    uint64_t touched[TOUCHED_MAX];  /* account << 32 | asset, in the order first touched */
     uint32_t ntouched;
 
     /* The current command's events not yet handed to the sink. */
@@ -149,6 +180,15 @@ struct matcher {
     matcher_stats_t stats;
     uint64_t mem_bytes;
 };
+
+/* A resting order's expiry (ns), 0 for one that is not GTD. Only GTD orders
+ * write m->expire: the slot of a recycled pool index is a cold line (its last
+ * owner is long gone), and a store miss on every new order held the store
+ * queue up. */
+static inline uint64_t m_expire(const matcher_t *m, uint32_t oi)
+{
+    return m->orders[oi].tif == TIF_GTD ? m->expire[oi] : 0;
+}
 
 /* ---- shared helpers (matcher.c) */
 
@@ -188,6 +228,15 @@ void m_order_index(matcher_t *m, uint32_t oi);
 /* What an order's open quantity holds: quote for a buy (price x qty + fee at
  * max(maker, taker)), base for a sell; -1 on overflow. */
 int64_t m_order_need(const instrument_t *in, const order_t *o);
+
+/* What an instrument derives from its tick and lot (both > 0), at its
+ * definition and at a snapshot load. */
+static inline void m_inst_derive(instrument_t *in)
+{
+    in->inv_tick = 1.0 / (double)in->tick;
+    in->tick_div = divisor_of(in->tick);
+    in->lot_div = divisor_of(in->lot);
+}
 
 static inline balance_t *m_bal(const matcher_t *m, uint32_t account, uint32_t asset)
 {

@@ -38,7 +38,7 @@ int matcher_balance(const matcher_t *m, uint32_t account, uint32_t asset, int64_
 static void order_view(const matcher_t *m, const order_t *o, matcher_order_t *out)
 {
     const instrument_t *in = &m->inst[o->instrument];
-    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, m->expire[o - m->orders],
+    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, m_expire(m, (uint32_t)(o - m->orders)),
                              o->account, o->instrument, o->side, o->tif};
 }
 
@@ -69,7 +69,7 @@ static void order_event(const matcher_t *m, const order_t *o, evt_accepted_t *e)
 {
     const instrument_t *in = &m->inst[o->instrument];
     *e = (evt_accepted_t){.order_id = o->id, .client_order_id = o->cloid, .price = o->price * in->tick,
-                          .qty = o->qty * in->lot, .expire_ns = m->expire[o - m->orders],
+                          .qty = o->qty * in->lot, .expire_ns = m_expire(m, (uint32_t)(o - m->orders)),
                           .account = o->account, .instrument = o->instrument, .side = o->side,
                           .type = ORD_LIMIT, .tif = o->tif, .stp = o->stp, .flags = o->flags};
 }

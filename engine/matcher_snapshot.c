@@ -51,7 +51,7 @@ static void save_level_orders(wr_t *w, const matcher_t *m, const level_t *lv)
         PUT(w, o->flags);
         PUT(w, o->maker_bps);
         PUT(w, o->taker_bps);
-        PUT(w, m->expire[oi]);
+        PUT(w, m_expire(m, oi));
     }
 }
 
@@ -350,7 +350,7 @@ static void load_instruments(rd_t *r, matcher_t *m)
         if (__builtin_mul_overflow(in->tick, in->lot, &tl) || tl % unit != 0)
             return (void)BAD(r, "instrument %u: tick x lot is not whole quote units", ii);
         in->mult = tl / unit;
-        in->inv_tick = 1.0 / (double)in->tick;
+        m_inst_derive(in);
         for (int s = 0; s < 2 && r->rc == 0; s++) {
             book_side_t *bs = &in->side[s];
             uint32_t nl = 0;

@@ -4,6 +4,7 @@
  * of bad input. */
 #include "../check.h"
 #include "matcher_fixture.h"
+#include "matcher_int.h"
 
 #define F fx_t fx_, *f = &fx_; CHECK_EQ(fx_init(f), 0)
 #define DONE matcher_destroy(f->m)
@@ -571,6 +572,37 @@ static void test_full_order_pool_is_a_clean_reject(void)
     DONE;
 }
 
+/* The grid checks divide by multiplication (divisor_exact()): it must agree
+ * with the divide instruction on every tick and lot shape (odd, even, powers
+ * of two, 1, large) and on multiples, near misses and huge values. */
+static void test_exact_division_agrees_with_the_divide_instruction(void)
+{
+    static const int64_t ds[] = {1, 2, 3, 5, 7, 10, 12, 25, 64, 100, 1000, 4096, 999983, 1000000,
+                                 100000000, INT64_C(1) << 40, (INT64_C(1) << 40) * 3, INT64_MAX / 7, INT64_MAX};
+    uint64_t rng = 88172645463325252u;
+    for (size_t i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+        int64_t d = ds[i];
+        divisor_t dv = divisor_of(d);
+        for (int k = 0; k < 20000; k++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            int64_t q = (int64_t)(rng >> (1 + rng % 63)), x;
+            switch (k % 4) {
+            case 0: x = (int64_t)(rng >> 1); break;                      /* anything */
+            case 1: x = __builtin_mul_overflow(q, d, &x) ? d : x; break;  /* a multiple */
+            case 2: x = __builtin_mul_overflow(q, d, &x) || x == INT64_MAX ? 1 : x + 1; break;
+            default: x = k / 4; break;                                   /* small */
+            }
+            int64_t want = x % d == 0 ? x / d : -1;
+            if (divisor_exact(&dv, x) != want) {
+                fprintf(stderr, "divisor_exact(%lld / %lld) = %lld, want %lld\n", (long long)x, (long long)d,
+                        (long long)divisor_exact(&dv, x), (long long)want);
+                CHECK(0);
+                return;
+            }
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     CHECK_MAIN_BEGIN(argc, argv);
@@ -603,5 +635,6 @@ int main(int argc, char **argv)
     RUN(test_price_times_quantity_overflow_is_rejected);
     RUN(test_inconsistent_instrument_definitions_are_rejected);
     RUN(test_full_order_pool_is_a_clean_reject);
+    RUN(test_exact_division_agrees_with_the_divide_instruction);
     CHECK_MAIN_END();
 }
