@@ -17,8 +17,8 @@ static inline int64_t hint_ticks(const instrument_t *in, int64_t price)
 }
 
 /* The first maker a new order would meet (the head of the other side's touch,
- * when its price crosses it), or NULL. Reads the touch: from distance 1 on,
- * after distance 2 asked for it. */
+ * when its price crosses it), or NULL. Reads the touch (level vectors near the
+ * touch stay in cache). */
 static const order_t *first_maker(const matcher_t *m, const instrument_t *in, const cmd_new_order_t *c)
 {
     const book_side_t *opp = &in->side[!c->side];
@@ -43,11 +43,12 @@ static const level_t *likely_level(const book_side_t *bs, int side, int64_t tick
     return &bs->lv[d <= 0 ? bs->n - 1 : (uint64_t)d < bs->n ? bs->n - 1 - (uint64_t)d : 0];
 }
 
-/* A new order: at distance 2 its balance row and account, the touch it may
- * take from, the level it may join, the free order line and its id's slot;
- * at 1 the first maker it meets, or else the orders its resting links to
- * (the level's and the account's last). What filling the maker touches, match()
- * asks for itself. */
+/* A new order: at distance 2 its balance row and account, the first maker it
+ * would meet (the oldest order at the touch: a line nobody touched for long),
+ * the level it may join, the free order line and its id's slot; at 1 what
+ * filling and removing that maker touches, or else the orders its resting
+ * links to (the level's and the account's last). Later makers of a sweep,
+ * match() asks for itself. */
 static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *m, const cmd_new_order_t *c,
                                                                int distance)
 {
@@ -59,7 +60,13 @@ static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *
         if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
             __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
         if ((mk = first_maker(m, in, c)) != NULL) {
-            __builtin_prefetch(mk, 1);
+            /* Its line was asked for at 2. */
+            if (mk->account < m->cfg.max_accounts && mk->instrument == c->instrument && mk->side == !c->side) {
+                m_prefetch_neighbours(m, mk);
+                __builtin_prefetch(m_bal(m, mk->account, hold_asset(in, c->side)), 1);
+                __builtin_prefetch(m_bal(m, c->account, hold_asset(in, !c->side)), 1);
+                __builtin_prefetch(&m->by_id.slots[hash_id(mk->id) & m->by_id.mask], 1);
+            }
             return;
         }
         int64_t ticks = hint_ticks(in, c->price);
@@ -72,8 +79,13 @@ static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *
     }
     __builtin_prefetch(m_bal(m, c->account, hold_asset(in, c->side)), 1);
     const book_side_t *opp = &in->side[!c->side];
-    if (opp->n > 0)
+    if (c->tif == TIF_IOC || c->tif == TIF_FOK) {
+        /* A taker: reading the touch now costs less than meeting its maker cold. */
+        if ((mk = first_maker(m, in, c)) != NULL)
+            __builtin_prefetch(mk, 1);
+    } else if (opp->n > 0) {
         __builtin_prefetch(&opp->lv[opp->n - 1], 1);
+    }
     int64_t ticks = hint_ticks(in, c->price);
     const level_t *lv = ticks >= 0 ? likely_level(&in->side[c->side], c->side, ticks) : NULL;
     if (lv != NULL)
