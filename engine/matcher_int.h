@@ -81,19 +81,19 @@ static inline int64_t divisor_exact(const divisor_t *dv, int64_t x)
     return q <= dv->lim ? (int64_t)q : -1;
 }
 
+/* What a command reads first (checks, the book) leads; the name trails. */
 typedef struct instrument {
     uint8_t status;
-    char symbol[16];
     uint32_t base, quote;
     uint32_t band_bps;
     int64_t tick;           /* price units per tick */
     int64_t lot;            /* base minor units per lot */
     int64_t mult;           /* quote minor units per tick x lot */
-    double inv_tick;        /* 1 / tick: prefetch hints place a price without a division */
-    divisor_t tick_div, lot_div; /* price -> ticks and qty -> lots, exactly (m_inst_derive()) */
     int64_t min_lots, max_lots;
     int64_t ref_ticks;      /* band centre: last trade, or the configured reference */
     book_side_t side[2];
+    divisor_t tick_div, lot_div; /* price -> ticks and qty -> lots, exactly (m_inst_derive()) */
+    char symbol[16];
 } instrument_t;
 
 typedef struct asset {
@@ -233,7 +233,6 @@ int64_t m_order_need(const instrument_t *in, const order_t *o);
  * definition and at a snapshot load. */
 static inline void m_inst_derive(instrument_t *in)
 {
-    in->inv_tick = 1.0 / (double)in->tick;
     in->tick_div = divisor_of(in->tick);
     in->lot_div = divisor_of(in->lot);
 }

@@ -9,11 +9,11 @@
 #include "book.h"
 #include "matcher_int.h"
 
-/* A new order's price in ticks, near enough for a hint (a multiplication, not
- * the division that applying it does); -1 for a price no order can have. */
+/* A new order's price in ticks (as applying it computes it); -1 for a price
+ * no order can have. */
 static inline int64_t hint_ticks(const instrument_t *in, int64_t price)
 {
-    return price > 0 && price < (INT64_C(1) << 52) ? (int64_t)((double)price * in->inv_tick + 0.5) : -1;
+    return price > 0 ? divisor_exact(&in->tick_div, price) : -1;
 }
 
 /* The first maker a new order would meet (the head of the other side's touch,
