@@ -253,7 +253,13 @@ static void order_rest(matcher_t *m, uint32_t oi)
 void m_order_index(matcher_t *m, uint32_t oi)
 {
     order_t *o = &m->orders[oi];
-    ohash_insert(&m->by_id, hash_id(o->id), oi);
+    uint32_t *slot = &m->id_slot[o->id & m->id_mask];
+    if (*slot == 0) {
+        *slot = oi + 1;
+    } else {
+        ohash_insert(&m->by_id, hash_id(o->id), oi);
+        m->id_spilled++;
+    }
     if (o->cloid != 0)
         ohash_insert(&m->by_cloid, hash_cloid(o->account, o->cloid), oi);
     account_t *a = &m->accounts[o->account];
@@ -275,7 +281,13 @@ void m_order_index(matcher_t *m, uint32_t oi)
 static void order_free(matcher_t *m, uint32_t oi)
 {
     order_t *o = &m->orders[oi];
-    ohash_erase(&m->by_id, hash_id(o->id), oi);
+    uint32_t *slot = &m->id_slot[o->id & m->id_mask];
+    if (*slot == oi + 1) {
+        *slot = 0;
+    } else {
+        ohash_erase(&m->by_id, hash_id(o->id), oi);
+        m->id_spilled--;
+    }
     if (o->cloid != 0)
         ohash_erase(&m->by_cloid, hash_cloid(o->account, o->cloid), oi);
     account_t *a = &m->accounts[o->account];
@@ -409,7 +421,7 @@ static uint8_t match(matcher_t *m, uint32_t ii, order_t *t)
             /* A maker met in a sweep is the oldest at its level, so cold:
              * start every miss its fill and removal take at once. */
             m_prefetch_neighbours(m, mk);
-            __builtin_prefetch(&m->by_id.slots[hash_id(mk->id) & m->by_id.mask], 1);
+            __builtin_prefetch(&m->id_slot[mk->id & m->id_mask], 1);
             __builtin_prefetch(m_bal(m, mk->account, hold_asset(&m->inst[ii], t->side)), 1);
             if (mk->account != t->account) {
                 int64_t q = t->qty < mk->qty ? t->qty : mk->qty;

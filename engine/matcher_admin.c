@@ -71,6 +71,8 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
     m->orders = alloc(m, cfg->max_orders, sizeof(order_t));
     m->expire = alloc(m, cfg->max_orders, sizeof(uint64_t));
     uint64_t slots = pow2_at_least((uint64_t)cfg->max_orders * 2);
+    m->id_slot = alloc(m, slots, sizeof(uint32_t));
+    m->id_mask = slots - 1;
     m->by_id.slots = alloc(m, slots, sizeof(oslot_t));
     m->by_id.mask = slots - 1;
     m->by_cloid.slots = alloc(m, slots, sizeof(oslot_t));
@@ -80,7 +82,7 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
     m->accounts = alloc(m, cfg->max_accounts, sizeof(account_t));
     m->bal = alloc(m, (size_t)cfg->max_accounts * cfg->max_assets, sizeof(balance_t));
     m->gtd = alloc(m, cfg->max_gtd, sizeof(gtd_entry_t));
-    int ok = m->orders && m->expire && m->by_id.slots && m->by_cloid.slots && m->inst && m->assets && m->accounts &&
+    int ok = m->orders && m->expire && m->id_slot && m->by_id.slots && m->by_cloid.slots && m->inst && m->assets && m->accounts &&
              m->bal && m->gtd;
     /* Every book side's level vector in one pool: one huge-page mapping
      * instead of a small allocation per side. */
@@ -111,6 +113,7 @@ void matcher_destroy(matcher_t *m)
     free(m->levels);
     free(m->orders);
     free(m->expire);
+    free(m->id_slot);
     free(m->by_id.slots);
     free(m->by_cloid.slots);
     free(m->inst);

@@ -149,7 +149,17 @@ struct matcher {
     uint64_t *expire;       /* [order index]: expiry of a resting GTD order; read it through m_expire() */
     uint32_t free_head;     /* free list through order.next */
     uint32_t resting;
+    /* Order id -> pool index. Ids are handed out in sequence, so most live
+     * orders sit in id_slot at their id's place (id & id_mask): recent orders'
+     * entries are neighbours, a few lines and pages (a hashed table scattered
+     * them: a TLB and cache miss a lookup). An id whose place a live order of
+     * an earlier lap still holds goes to the hashed table by_id instead
+     * (id_spilled counts them), so no pattern of survivors makes a lookup
+     * walk: the worst case is the hashed table's. */
+    uint32_t *id_slot;      /* pool index + 1, or 0 */
+    uint64_t id_mask;
     ohash_t by_id;
+    uint32_t id_spilled;
     ohash_t by_cloid;
 
     instrument_t *inst;
@@ -285,7 +295,8 @@ static inline uint32_t mix64(uint64_t x)
     return (uint32_t)x;
 }
 
-/* Order ids are handed out in sequence: eight consecutive ids share a hash line
+/* The hashed side of the id index (find_id()), for ids whose place in id_slot
+ * was taken. Order ids are handed out in sequence: eight consecutive ids share a hash line
  * (the low three bits are kept, the rest is spread), so placing orders touches
  * a new line of the table every eight orders instead of every order, and
  * cancels of recent orders find theirs in cache. The matcher picks ids, not
@@ -305,6 +316,11 @@ static inline uint32_t hash_cloid(uint32_t account, uint64_t cloid)
 
 static inline uint32_t find_id(const matcher_t *m, uint64_t id)
 {
+    uint32_t v = m->id_slot[id & m->id_mask];
+    if (v != 0 && m->orders[v - 1].id == id)
+        return v - 1;
+    if (m->id_spilled == 0)
+        return NIL;
     uint32_t h = hash_id(id);
     for (uint64_t i = h & m->by_id.mask;; i = (i + 1) & m->by_id.mask) {
         oslot_t s = m->by_id.slots[i];

@@ -65,7 +65,7 @@ static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *
                 m_prefetch_neighbours(m, mk);
                 __builtin_prefetch(m_bal(m, mk->account, hold_asset(in, c->side)), 1);
                 __builtin_prefetch(m_bal(m, c->account, hold_asset(in, !c->side)), 1);
-                __builtin_prefetch(&m->by_id.slots[hash_id(mk->id) & m->by_id.mask], 1);
+                __builtin_prefetch(&m->id_slot[mk->id & m->id_mask], 1);
             }
             return;
         }
@@ -93,23 +93,24 @@ static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *
     __builtin_prefetch(&m->accounts[c->account], 1);
     if (m->free_head != NIL)
         __builtin_prefetch(&m->orders[m->free_head], 1);
-    /* Its id is one or two past the next one, by what the two before take. */
-    __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 1) & m->by_id.mask], 1);
-    __builtin_prefetch(&m->by_id.slots[hash_id(m->next_order_id + 2) & m->by_id.mask], 1);
+    /* Its id is at most two past the next one, by what the two before take:
+     * its place in the id index is on the line of the last ids', or the next. */
+    __builtin_prefetch(&m->id_slot[(m->next_order_id + 2) & m->id_mask], 1);
 }
 
-/* A cancel or an amend: at distance 2 the id's slot, at 1 the order line it
- * names. What taking the order out touches, order_cancel() asks for itself. */
+/* A cancel or an amend: at distance 2 the id's place in the id index, at 1
+ * the order line it names. What taking the order out touches, order_cancel()
+ * asks for itself. An id in the hashed overflow gets no hint. */
 static inline __attribute__((always_inline)) void prefetch_target(const matcher_t *m, uint64_t id, int distance)
 {
-    const oslot_t *slot = &m->by_id.slots[hash_id(id) & m->by_id.mask];
+    const uint32_t *slot = &m->id_slot[id & m->id_mask];
     if (distance == 2) {
         __builtin_prefetch(slot, 0);
         return;
     }
-    /* A slot that another order took since is harmless: its line comes in. */
-    if (slot->idx1 != 0 && slot->idx1 - 1 < m->cfg.max_orders)
-        __builtin_prefetch(&m->orders[slot->idx1 - 1], 1);
+    /* A place another order holds is harmless: its line comes in. */
+    if (*slot != 0 && *slot - 1 < m->cfg.max_orders)
+        __builtin_prefetch(&m->orders[*slot - 1], 1);
 }
 
 void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance)

@@ -572,6 +572,90 @@ static void test_full_order_pool_is_a_clean_reject(void)
     DONE;
 }
 
+static uint64_t matcher_stats_resting(fx_t *f)
+{
+    matcher_stats_t st;
+    matcher_get_stats(f->m, &st);
+    return st.orders_resting;
+}
+
+static int cancel_by_id(fx_t *f, uint32_t account, uint64_t id)
+{
+    cmd_cancel_t c = {.order_id = id, .account = account};
+    fx_cmd(f, CMD_CANCEL, &c, sizeof(c));
+    const mevt_t *e = fx_find(f, EVT_CANCELLED, 0);
+    return e != NULL && e->u.cancelled.order_id == id;
+}
+
+/* The id index keeps an order at its id's place (id mod its size) unless a
+ * live order of an earlier lap holds that place: then it goes to the hashed
+ * overflow. Orders there must be found, cancelled, filled and freed like the
+ * rest, and the place must serve again once it is free. */
+static void test_orders_whose_id_place_is_taken_are_found_through_the_overflow(void)
+{
+    fx_t fx_, *f = &fx_;
+    matcher_config_t cfg;
+    matcher_config_defaults(&cfg);
+    cfg.max_orders = 4; /* an id index of 8 places: id 9 falls on id 1's */
+    cfg.max_gtd = 4;
+    cfg.max_accounts = 8;
+    cfg.max_assets = 4;
+    cfg.max_instruments = 4;
+    cfg.max_levels = 16;
+    cfg.max_account_orders = 4;
+    CHECK_EQ(fx_init_cfg(f, &cfg), 0);
+    uint64_t old = SELL(1, USD_(110), LOTS(1));
+    CHECK_EQ(old, 1);
+    uint64_t id = 0;
+    while ((id = BUY(2, USD_(90), LOTS(1))) != 0 && id < 9)
+        CHECK(cancel_by_id(f, 2, id));
+    CHECK_EQ(id, 9); /* resting, in the overflow: id 1 holds its place */
+    CHECK_EQ(SELL(3, USD_(111), LOTS(1)), 10); /* at its own place (2) */
+    matcher_order_t o;
+    CHECK_EQ(matcher_order(f->m, 1, &o), 0);
+    CHECK_EQ(o.price, USD_(110));
+    CHECK_EQ(matcher_order(f->m, 9, &o), 0);
+    CHECK_EQ(o.price, USD_(90));
+    CHECK_EQ(o.account, 2);
+    /* Another lap: 17 falls on 1's place, held too. */
+    for (id = 11; id < 17; id++) {
+        CHECK_EQ(BUY(3, USD_(80), LOTS(1)), id);
+        CHECK(cancel_by_id(f, 3, id));
+    }
+    CHECK_EQ(BUY(3, USD_(85), LOTS(1)), 17);
+    CHECK_EQ(matcher_order(f->m, 17, &o), 0);
+    CHECK_EQ(o.price, USD_(85));
+    CHECK_EQ(matcher_order(f->m, 25, &o), -ENOENT); /* same place, never placed */
+    cmd_cancel_t c = {.order_id = 25, .account = 3};
+    fx_cmd(f, CMD_CANCEL, &c, sizeof(c));
+    CHECK_EQ(fx_last_reject(f), REJ_UNKNOWN_ORDER);
+    /* A fill takes the overflowed maker 9 out: a sell crossing both bids
+     * trades 9 (price 90 is better than 85) and then 17. */
+    CHECK(fx_order(f, (fx_order_t){.account = 1, .side = SIDE_SELL, .price = USD_(85), .qty = LOTS(2),
+                                    .tif = TIF_IOC}) != 0);
+    CHECK_EQ(fx_count(f, EVT_TRADE), 2);
+    CHECK_EQ(fx_find(f, EVT_TRADE, 0)->u.trade.maker_order_id, 9);
+    CHECK_EQ(fx_find(f, EVT_TRADE, 1)->u.trade.maker_order_id, 17);
+    CHECK_EQ(matcher_order(f->m, 9, &o), -ENOENT);
+    CHECK_EQ(matcher_order(f->m, 17, &o), -ENOENT);
+    /* Cancelling the old order frees its place: id 25 takes it. Trades moved
+     * the band's centre to 85, so the prices here stay near it. */
+    CHECK(cancel_by_id(f, 1, 1));
+    CHECK_EQ(matcher_order(f->m, 1, &o), -ENOENT);
+    for (id = 19; id < 25; id++) {
+        CHECK_EQ(BUY(2, USD_(80), LOTS(1)), id);
+        CHECK(cancel_by_id(f, 2, id));
+    }
+    CHECK_EQ(SELL(1, USD_(100), LOTS(1)), 25);
+    CHECK_EQ(matcher_order(f->m, 25, &o), 0);
+    CHECK(!cancel_by_id(f, 3, 25)); /* account 3 does not own it */
+    CHECK(cancel_by_id(f, 1, 25));
+    CHECK(cancel_by_id(f, 3, 10));
+    CHECK_EQ(matcher_stats_resting(f), 0);
+    CHECK(fx_invariants_hold(f));
+    DONE;
+}
+
 /* The grid checks divide by multiplication (divisor_exact()): it must agree
  * with the divide instruction on every tick and lot shape (odd, even, powers
  * of two, 1, large) and on multiples, near misses and huge values. */
@@ -636,5 +720,6 @@ int main(int argc, char **argv)
     RUN(test_inconsistent_instrument_definitions_are_rejected);
     RUN(test_full_order_pool_is_a_clean_reject);
     RUN(test_exact_division_agrees_with_the_divide_instruction);
+    RUN(test_orders_whose_id_place_is_taken_are_found_through_the_overflow);
     CHECK_MAIN_END();
 }
