@@ -331,7 +331,7 @@ int matcher_asset_totals(const matcher_t *m, uint32_t asset, int64_t *total, int
         return -ENOENT;
     int64_t sum = 0;
     for (uint32_t a = 0; a < m->cfg.max_accounts; a++) {
-        const balance_t *b = &m->bal[(uint64_t)a * m->cfg.max_assets + asset];
+        const balance_t *b = m_bal(m, a, asset);
         sum += b->avail + b->held;
     }
     *total = sum;
@@ -400,7 +400,7 @@ uint64_t matcher_digest(const matcher_t *m)
         FNV(&f, a);
         FNV(&f, m->accounts[a].tier);
         for (uint32_t s = 0; s < m->cfg.max_assets; s++) {
-            const balance_t *b = &m->bal[(uint64_t)a * m->cfg.max_assets + s];
+            const balance_t *b = m_bal(m, a, s);
             if (b->avail != 0 || b->held != 0) {
                 FNV(&f, s);
                 FNV(&f, b->avail);

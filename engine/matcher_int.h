@@ -166,7 +166,7 @@ struct matcher {
     level_t *levels;        /* every side's vector: [instrument * 2 + side][max_levels] */
     asset_t *assets;
     account_t *accounts;
-    balance_t *bal;         /* [account * max_assets + asset] */
+    balance_t *bal;         /* [asset * max_accounts + account]: see m_bal_index() */
     fee_tier_t tiers[MATCHER_FEE_TIERS];
 
     gtd_entry_t *gtd;       /* min-heap on expire_ns; entries of gone orders are dropped lazily */
@@ -247,9 +247,18 @@ static inline void m_inst_derive(instrument_t *in)
     in->lot_div = divisor_of(in->lot);
 }
 
+/* Balance rows by asset, then account: every account's row of one asset sit
+ * together. Most orders hold or receive the few quote assets, so those rows
+ * stay a dense, cached block; by account, each row of them was a line and a
+ * page of its own. */
+static inline uint64_t m_bal_index(const matcher_t *m, uint32_t account, uint32_t asset)
+{
+    return (uint64_t)asset * m->cfg.max_accounts + account;
+}
+
 static inline balance_t *m_bal(const matcher_t *m, uint32_t account, uint32_t asset)
 {
-    return &m->bal[(uint64_t)account * m->cfg.max_assets + asset];
+    return &m->bal[m_bal_index(m, account, asset)];
 }
 
 /* The asset an order of side holds: quote for a buy, base for a sell. */

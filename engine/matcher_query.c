@@ -29,7 +29,7 @@ int matcher_balance(const matcher_t *m, uint32_t account, uint32_t asset, int64_
     if (account >= m->cfg.max_accounts || !m->accounts[account].exists || asset >= m->cfg.max_assets ||
         !m->assets[asset].exists)
         return -ENOENT;
-    const balance_t *b = &m->bal[(uint64_t)account * m->cfg.max_assets + asset];
+    const balance_t *b = m_bal(m, account, asset);
     *available = b->avail;
     *held = b->held;
     return 0;

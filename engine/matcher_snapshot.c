@@ -424,7 +424,7 @@ static int holds_match(matcher_t *m, err_t *err)
             const order_t *o = &m->orders[oi];
             const instrument_t *in = &m->inst[o->instrument];
             uint32_t asset = o->side == SIDE_BUY ? in->quote : in->base;
-            int64_t *slot = &need[(size_t)a * m->cfg.max_assets + asset];
+            int64_t *slot = &need[m_bal_index(m, a, asset)];
             if (__builtin_add_overflow(*slot, m_order_need(in, o), slot)) {
                 rc = err_set(err, -EPROTO, "holds of account %u overflow", a);
                 break;
@@ -433,7 +433,7 @@ static int holds_match(matcher_t *m, err_t *err)
     for (size_t i = 0; i < nbal && rc == 0; i++)
         if (need[i] != m->bal[i].held)
             rc = err_set(err, -EPROTO, "account %zu holds %ld of asset %zu but its orders need %ld",
-                         i / m->cfg.max_assets, (long)m->bal[i].held, i % m->cfg.max_assets, (long)need[i]);
+                         i % m->cfg.max_accounts, (long)m->bal[i].held, i / m->cfg.max_accounts, (long)need[i]);
     free(need);
     return rc;
 }
