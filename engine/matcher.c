@@ -582,23 +582,27 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
         .side = c->side, .tif = c->tif, .stp = c->stp, .flags = c->flags,
         .maker_bps = (uint16_t)tier->maker_bps, .taker_bps = (uint16_t)tier->taker_bps,
     };
+    int may_rest = c->type == ORD_LIMIT && (c->tif == TIF_GTC || c->tif == TIF_GTD);
+    /* Where it would rest. Matching changes only the other side (STP cancels
+     * makers there), so this holds until it rests. Found before the balance
+     * row is read (the refusals keep their order): the row's line, asked for
+     * two commands ahead, gets the lookup's time to arrive. */
+    int64_t at = -1;
+    uint32_t pos = 0;
+    const book_side_t *own = &in->side[c->side];
+    if (may_rest)
+        at = book_find(own, c->side, t.price, &pos);
     int64_t need = m_order_need(in, &t);
     if (need < 0)
         REJECT(REJ_OVERFLOW);
     balance_t *b = m_bal(m, c->account, hold_asset(in, c->side));
     if (b->avail < need)
         REJECT(REJ_INSUFFICIENT_BALANCE);
-    int may_rest = c->type == ORD_LIMIT && (c->tif == TIF_GTC || c->tif == TIF_GTD);
-    /* Where it would rest. Matching changes only the other side (STP cancels
-     * makers there), so this holds until it rests. */
-    int64_t at = -1;
-    uint32_t pos = 0;
     if (may_rest) {
         /* Room is checked before any fill: a command either happens whole or not at all. */
-        const book_side_t *own = &in->side[c->side];
         if (m->free_head == NIL)
             REJECT(REJ_ORDERS_FULL);
-        if ((at = book_find(own, c->side, t.price, &pos)) < 0 && own->n >= m->cfg.max_levels)
+        if (at < 0 && own->n >= m->cfg.max_levels)
             REJECT(REJ_BOOK_FULL);
         if (a->open_orders >= m->cfg.max_account_orders)
             REJECT(REJ_ACCOUNT_ORDERS_FULL);
