@@ -543,9 +543,10 @@ static void test_inconsistent_instrument_definitions_are_rejected(void)
     DONE;
 }
 
-static void test_full_order_pool_is_a_clean_reject(void)
+/* A matcher with room for four resting orders (and an id index of eight
+ * places). */
+static int init_tiny(fx_t *f, uint32_t max_levels, uint32_t max_account_orders)
 {
-    fx_t fx_, *f = &fx_;
     matcher_config_t cfg;
     matcher_config_defaults(&cfg);
     cfg.max_orders = 4;
@@ -553,9 +554,15 @@ static void test_full_order_pool_is_a_clean_reject(void)
     cfg.max_accounts = 8;
     cfg.max_assets = 4;
     cfg.max_instruments = 4;
-    cfg.max_levels = 3;
-    cfg.max_account_orders = 100;
-    CHECK_EQ(fx_init_cfg(f, &cfg), 0);
+    cfg.max_levels = max_levels;
+    cfg.max_account_orders = max_account_orders;
+    return fx_init_cfg(f, &cfg);
+}
+
+static void test_full_order_pool_is_a_clean_reject(void)
+{
+    fx_t fx_, *f = &fx_;
+    CHECK_EQ(init_tiny(f, 3, 100), 0);
     CHECK(BUY(2, USD_(90), LOTS(1)) != 0);
     CHECK(BUY(2, USD_(91), LOTS(1)) != 0);
     CHECK(BUY(2, USD_(92), LOTS(1)) != 0);
@@ -594,16 +601,7 @@ static int cancel_by_id(fx_t *f, uint32_t account, uint64_t id)
 static void test_orders_whose_id_place_is_taken_are_found_through_the_overflow(void)
 {
     fx_t fx_, *f = &fx_;
-    matcher_config_t cfg;
-    matcher_config_defaults(&cfg);
-    cfg.max_orders = 4; /* an id index of 8 places: id 9 falls on id 1's */
-    cfg.max_gtd = 4;
-    cfg.max_accounts = 8;
-    cfg.max_assets = 4;
-    cfg.max_instruments = 4;
-    cfg.max_levels = 16;
-    cfg.max_account_orders = 4;
-    CHECK_EQ(fx_init_cfg(f, &cfg), 0);
+    CHECK_EQ(init_tiny(f, 16, 4), 0); /* id 9 falls on id 1's place */
     uint64_t old = SELL(1, USD_(110), LOTS(1));
     CHECK_EQ(old, 1);
     uint64_t id = 0;
