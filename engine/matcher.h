@@ -97,11 +97,12 @@ void matcher_apply(matcher_t *m, const mcmd_t *cmd);
 /* A hint, no effect on state or events: starts loading the memory a command
  * will touch, so that its cache misses overlap the work before it. Callers
  * holding a batch of commands call it, before applying each one, with
- * distance 2 for the command two ahead (hash slots, balance rows, the touch)
- * and 1 for the next one (the order line found through the slot; the first
- * maker a taker meets). Other distances do nothing: what the command about to
- * be applied touches next, matcher_apply() asks for itself as soon as it knows
- * (a third call here cost more than it saved). Safe on any bytes. */
+ * distance 2 for the command two ahead (the order id's place in the id index,
+ * balance rows, the level, an IOC's first maker) and 1 for the next one (the
+ * order line found through the id index; what filling the first maker
+ * touches). Other distances do nothing: what the command about to be applied
+ * touches next, matcher_apply() asks for itself as soon as it knows (a third
+ * call here cost more than it saved). Safe on any bytes. */
 void matcher_prefetch(const matcher_t *m, uint16_t type, const void *payload, int distance);
 
 /* The earliest GTD expiry among resting orders (ns), or UINT64_MAX: a command

@@ -82,8 +82,8 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
     m->accounts = alloc(m, cfg->max_accounts, sizeof(account_t));
     m->bal = alloc(m, (size_t)cfg->max_accounts * cfg->max_assets, sizeof(balance_t));
     m->gtd = alloc(m, cfg->max_gtd, sizeof(gtd_entry_t));
-    int ok = m->orders && m->expire && m->id_slot && m->by_id.slots && m->by_cloid.slots && m->inst && m->assets && m->accounts &&
-             m->bal && m->gtd;
+    int ok = m->orders && m->expire && m->id_slot && m->by_id.slots && m->by_cloid.slots && m->inst && m->assets &&
+             m->accounts && m->bal && m->gtd;
     /* Every book side's level vector in one pool: one huge-page mapping
      * instead of a small allocation per side. */
     ok = ok && (m->levels = alloc(m, (size_t)cfg->max_instruments * 2 * cfg->max_levels, sizeof(level_t))) != NULL;

@@ -71,11 +71,11 @@ static inline divisor_t divisor_of(int64_t d)
     return (divisor_t){.inv = inv, .lim = UINT64_MAX / odd, .shift = shift};
 }
 
-/* x / d for x >= 0 a multiple of d; -1 when x is not a multiple. */
+/* x / d when x is a multiple of d (0 included); -1 when it is not, or negative. */
 static inline int64_t divisor_exact(const divisor_t *dv, int64_t x)
 {
     uint64_t u = (uint64_t)x;
-    if (u & ((UINT64_C(1) << dv->shift) - 1))
+    if (x < 0 || (u & ((UINT64_C(1) << dv->shift) - 1)))
         return -1;
     uint64_t q = (u >> dv->shift) * dv->inv;
     return q <= dv->lim ? (int64_t)q : -1;
@@ -146,7 +146,7 @@ struct matcher {
     void *sink_ctx;
 
     order_t *orders;
-    uint64_t *expire;       /* [order index]: expiry of a resting GTD order; read it through m_expire() */
+    uint64_t *expire;       /* [order index]: expiry of a resting GTD order; m_expire() for any order */
     uint32_t free_head;     /* free list through order.next */
     uint32_t resting;
     /* Order id -> pool index. Ids are handed out in sequence, so most live
@@ -194,7 +194,8 @@ struct matcher {
 /* A resting order's expiry (ns), 0 for one that is not GTD. Only GTD orders
  * write m->expire: the slot of a recycled pool index is a cold line (its last
  * owner is long gone), and a store miss on every new order held the store
- * queue up. */
+ * queue up. Code that holds an order known to be GTD (found through a GTD
+ * heap entry's id) reads the array directly. */
 static inline uint64_t m_expire(const matcher_t *m, uint32_t oi)
 {
     return m->orders[oi].tif == TIF_GTD ? m->expire[oi] : 0;
@@ -304,23 +305,24 @@ static inline uint32_t mix64(uint64_t x)
     return (uint32_t)x;
 }
 
-/* The hashed side of the id index (find_id()), for ids whose place in id_slot
- * was taken. Order ids are handed out in sequence: eight consecutive ids share a hash line
- * (the low three bits are kept, the rest is spread), so placing orders touches
- * a new line of the table every eight orders instead of every order, and
- * cancels of recent orders find theirs in cache. The matcher picks ids, not
- * clients, so one multiplication spreads them (Fibonacci hashing: the groups
- * of a run of ids land a golden-ratio step apart in the table, as evenly as
- * any sequence can); a full mixer cost two more multiplications on a path
- * that hashes ids five times a command. */
+/* 2^64 / the golden ratio: consecutive multiples of it spread as evenly as
+ * any sequence can (Fibonacci hashing). */
+#define GOLDEN64 UINT64_C(0x9e3779b97f4a7c15)
+
+/* The hash of the id index's overflow (by_id), for ids whose place in id_slot
+ * was taken. Ids are handed out in sequence: eight consecutive ids share a
+ * line of the table (the low three bits are kept, the rest is spread), and
+ * the matcher picks ids, not clients, so one multiplication spreads the
+ * groups. A full mixer placed them at random: groups collided into probe runs
+ * across lines. */
 static inline uint32_t hash_id(uint64_t id)
 {
-    return ((uint32_t)(((id >> 3) * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & ~UINT32_C(7)) | (uint32_t)(id & 7);
+    return ((uint32_t)(((id >> 3) * GOLDEN64) >> 32) & ~UINT32_C(7)) | (uint32_t)(id & 7);
 }
 
 static inline uint32_t hash_cloid(uint32_t account, uint64_t cloid)
 {
-    return mix64(cloid ^ ((uint64_t)account * UINT64_C(0x9e3779b97f4a7c15)));
+    return mix64(cloid ^ ((uint64_t)account * GOLDEN64));
 }
 
 static inline uint32_t find_id(const matcher_t *m, uint64_t id)

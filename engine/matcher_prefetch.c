@@ -43,12 +43,13 @@ static const level_t *likely_level(const book_side_t *bs, int side, int64_t tick
     return &bs->lv[d <= 0 ? bs->n - 1 : (uint64_t)d < bs->n ? bs->n - 1 - (uint64_t)d : 0];
 }
 
-/* A new order: at distance 2 its balance row and account, the first maker it
- * would meet (the oldest order at the touch: a line nobody touched for long),
- * the level it may join, the free order line and its id's slot; at 1 what
- * filling and removing that maker touches, or else the orders its resting
- * links to (the level's and the account's last). Later makers of a sweep,
- * match() asks for itself. */
+/* A new order: at distance 2 its balance row and account, the level it may
+ * join, the free order line and its id's place, and for an IOC or FOK order
+ * the first maker it would meet (the oldest order at the touch: a line nobody
+ * touched for long); at 1 what filling and removing that maker touches (for a
+ * limit order that crosses, the maker's line only), or else the orders its
+ * resting links to (the level's and the account's last). Later makers of a
+ * sweep, match() asks for itself. */
 static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *m, const cmd_new_order_t *c,
                                                                int distance)
 {
@@ -60,7 +61,10 @@ static inline __attribute__((always_inline)) void prefetch_new(const matcher_t *
         if (m->free_head != NIL && m->orders[m->free_head].next != NIL)
             __builtin_prefetch(&m->orders[m->orders[m->free_head].next], 1);
         if ((mk = first_maker(m, in, c)) != NULL) {
-            /* Its line was asked for at 2. */
+            if (c->tif != TIF_IOC && c->tif != TIF_FOK) {
+                __builtin_prefetch(mk, 1); /* not asked for at 2: reading it now would stall */
+                return;
+            }
             if (mk->account < m->cfg.max_accounts && mk->instrument == c->instrument && mk->side == !c->side) {
                 m_prefetch_neighbours(m, mk);
                 __builtin_prefetch(m_bal(m, mk->account, hold_asset(in, c->side)), 1);

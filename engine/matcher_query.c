@@ -38,7 +38,8 @@ int matcher_balance(const matcher_t *m, uint32_t account, uint32_t asset, int64_
 static void order_view(const matcher_t *m, const order_t *o, matcher_order_t *out)
 {
     const instrument_t *in = &m->inst[o->instrument];
-    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, m_expire(m, (uint32_t)(o - m->orders)),
+    uint64_t expire_ns = m_expire(m, (uint32_t)(o - m->orders));
+    *out = (matcher_order_t){o->id, o->cloid, o->price * in->tick, o->qty * in->lot, expire_ns,
                              o->account, o->instrument, o->side, o->tif};
 }
 

@@ -309,11 +309,13 @@ static void load_order(rd_t *r, matcher_t *m, uint32_t ii, int side, level_t *lv
         return (void)(r->rc = err_set(r->err, -ENOSPC, "more GTD orders than max_gtd_orders"));
     if (m_order_need(in, &t) < 0)
         return (void)BAD(r, "order %lu: hold overflows", (unsigned long)t.id);
+    if (t.qty > INT64_MAX / in->lot - lv->qty)
+        return (void)BAD(r, "order %lu: its level's quantity overflows", (unsigned long)t.id);
     uint32_t oi = m_order_alloc(m);
     m->orders[oi] = t;
     m->expire[oi] = expire;
     book_push(m->orders, lv, oi);
-    /* The id hash now, for the duplicate check; the rest in id order later. */
+    /* The id index now, for the duplicate check; the rest in id order later. */
     m_order_index(m, oi);
 }
 
@@ -365,6 +367,8 @@ static void load_instruments(rd_t *r, matcher_t *m)
                 if (price <= 0 || count == 0 ||
                     (p > 0 && book_key(s, price) <= book_key(s, bs->lv[p - 1].price)))
                     return (void)BAD(r, "instrument %u: levels out of order or empty", ii);
+                if (price > INT64_MAX / in->tick)
+                    return (void)BAD(r, "instrument %u: a level's price overflows", ii);
                 level_t *lv = book_insert(bs, p, price);
                 for (uint32_t o = 0; o < count && r->rc == 0; o++)
                     load_order(r, m, ii, s, lv);

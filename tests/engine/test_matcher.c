@@ -596,48 +596,59 @@ static int cancel_by_id(fx_t *f, uint32_t account, uint64_t id)
 
 /* The id index keeps an order at its id's place (id mod its size) unless a
  * live order of an earlier lap holds that place: then it goes to the hashed
- * overflow. Orders there must be found, cancelled, filled and freed like the
- * rest, and the place must serve again once it is free. */
+ * overflow. Orders there must be found, cancelled, amended, filled and freed
+ * like the rest, and a place serves again once it is free. */
 static void test_orders_whose_id_place_is_taken_are_found_through_the_overflow(void)
 {
     fx_t fx_, *f = &fx_;
-    CHECK_EQ(init_tiny(f, 16, 4), 0); /* id 9 falls on id 1's place */
-    uint64_t old = SELL(1, USD_(110), LOTS(1));
-    CHECK_EQ(old, 1);
+    CHECK_EQ(init_tiny(f, 16, 4), 0); /* an index of 8 places: id 9 falls on id 1's */
+    const matcher_t *m = f->m;
+    CHECK_EQ(m->id_mask, 7);
+    CHECK_EQ(SELL(1, USD_(110), LOTS(1)), 1);
     uint64_t id = 0;
     while ((id = BUY(2, USD_(90), LOTS(1))) != 0 && id < 9)
         CHECK(cancel_by_id(f, 2, id));
     CHECK_EQ(id, 9); /* resting, in the overflow: id 1 holds its place */
+    CHECK_EQ(m->id_spilled, 1);
     CHECK_EQ(SELL(3, USD_(111), LOTS(1)), 10); /* at its own place (2) */
+    CHECK_EQ(m->id_spilled, 1);
     matcher_order_t o;
     CHECK_EQ(matcher_order(f->m, 1, &o), 0);
     CHECK_EQ(o.price, USD_(110));
     CHECK_EQ(matcher_order(f->m, 9, &o), 0);
     CHECK_EQ(o.price, USD_(90));
     CHECK_EQ(o.account, 2);
-    /* Another lap: 17 falls on 1's place, held too. */
+    /* Another lap: 17 falls on 1's place too, and on 9's line of the overflow. */
     for (id = 11; id < 17; id++) {
         CHECK_EQ(BUY(3, USD_(80), LOTS(1)), id);
         CHECK(cancel_by_id(f, 3, id));
     }
-    CHECK_EQ(BUY(3, USD_(85), LOTS(1)), 17);
+    CHECK_EQ(BUY(3, USD_(85), LOTS(3)), 17);
+    CHECK_EQ(m->id_spilled, 2);
     CHECK_EQ(matcher_order(f->m, 17, &o), 0);
     CHECK_EQ(o.price, USD_(85));
     CHECK_EQ(matcher_order(f->m, 25, &o), -ENOENT); /* same place, never placed */
     cmd_cancel_t c = {.order_id = 25, .account = 3};
     fx_cmd(f, CMD_CANCEL, &c, sizeof(c));
     CHECK_EQ(fx_last_reject(f), REJ_UNKNOWN_ORDER);
-    /* A fill takes the overflowed maker 9 out: a sell crossing both bids
-     * trades 9 (price 90 is better than 85) and then 17. */
+    /* 9 leaves the overflow by a cancel; 17, behind it there, is still found. */
+    CHECK(cancel_by_id(f, 2, 9));
+    CHECK_EQ(m->id_spilled, 1);
+    CHECK_EQ(matcher_order(f->m, 9, &o), -ENOENT);
+    CHECK_EQ(matcher_order(f->m, 17, &o), 0);
+    cmd_amend_t a = {.order_id = 17, .account = 3, .new_qty = LOTS(2)};
+    fx_cmd(f, CMD_AMEND, &a, sizeof(a));
+    CHECK_EQ(fx_count(f, EVT_REPLACED), 1);
+    CHECK_EQ(fx_find(f, EVT_REPLACED, 0)->u.replaced.order_id, 17);
+    /* A fill takes the overflowed maker 17 out. */
     CHECK(fx_order(f, (fx_order_t){.account = 1, .side = SIDE_SELL, .price = USD_(85), .qty = LOTS(2),
                                     .tif = TIF_IOC}) != 0);
-    CHECK_EQ(fx_count(f, EVT_TRADE), 2);
-    CHECK_EQ(fx_find(f, EVT_TRADE, 0)->u.trade.maker_order_id, 9);
-    CHECK_EQ(fx_find(f, EVT_TRADE, 1)->u.trade.maker_order_id, 17);
-    CHECK_EQ(matcher_order(f->m, 9, &o), -ENOENT);
+    CHECK_EQ(fx_count(f, EVT_TRADE), 1);
+    CHECK_EQ(fx_find(f, EVT_TRADE, 0)->u.trade.maker_order_id, 17);
+    CHECK_EQ(m->id_spilled, 0);
     CHECK_EQ(matcher_order(f->m, 17, &o), -ENOENT);
-    /* Cancelling the old order frees its place: id 25 takes it. Trades moved
-     * the band's centre to 85, so the prices here stay near it. */
+    /* Cancelling the old order frees its place: id 25 takes it. The trade
+     * moved the band's centre to 85, so the prices here stay near it. */
     CHECK(cancel_by_id(f, 1, 1));
     CHECK_EQ(matcher_order(f->m, 1, &o), -ENOENT);
     for (id = 19; id < 25; id++) {
@@ -645,9 +656,12 @@ static void test_orders_whose_id_place_is_taken_are_found_through_the_overflow(v
         CHECK(cancel_by_id(f, 2, id));
     }
     CHECK_EQ(SELL(1, USD_(100), LOTS(1)), 25);
+    CHECK_EQ(m->id_spilled, 0);
+    CHECK(m->id_slot[25 & m->id_mask] != 0);
     CHECK_EQ(matcher_order(f->m, 25, &o), 0);
     CHECK(!cancel_by_id(f, 3, 25)); /* account 3 does not own it */
     CHECK(cancel_by_id(f, 1, 25));
+    CHECK(m->id_slot[25 & m->id_mask] == 0);
     CHECK(cancel_by_id(f, 3, 10));
     CHECK_EQ(matcher_stats_resting(f), 0);
     CHECK(fx_invariants_hold(f));
@@ -661,20 +675,24 @@ static void test_exact_division_agrees_with_the_divide_instruction(void)
 {
     static const int64_t ds[] = {1, 2, 3, 5, 7, 10, 12, 25, 64, 100, 1000, 4096, 999983, 1000000,
                                  100000000, INT64_C(1) << 40, (INT64_C(1) << 40) * 3, INT64_MAX / 7, INT64_MAX};
-    uint64_t rng = 88172645463325252u;
+    uint64_t rng = check_seed() | 1;
     for (size_t i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
         int64_t d = ds[i];
         divisor_t dv = divisor_of(d);
-        for (int k = 0; k < 20000; k++) {
+        for (int k = 0; k < 30000; k++) {
             rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
             int64_t q = (int64_t)(rng >> (1 + rng % 63)), x;
-            switch (k % 4) {
-            case 0: x = (int64_t)(rng >> 1); break;                      /* anything */
-            case 1: x = __builtin_mul_overflow(q, d, &x) ? d : x; break;  /* a multiple */
-            case 2: x = __builtin_mul_overflow(q, d, &x) || x == INT64_MAX ? 1 : x + 1; break;
-            default: x = k / 4; break;                                   /* small */
+            if (__builtin_mul_overflow(q, d, &x))
+                x = d; /* a multiple of d either way */
+            switch (k % 6) {
+            case 0: x = (int64_t)(rng >> 1); break; /* anything */
+            case 1: break;                          /* a multiple */
+            case 2: x = x == INT64_MAX ? 1 : x + 1; break; /* just past one */
+            case 3: x = x - 1; break;               /* just short of one */
+            case 4: x = -x; break;                  /* negative: refused */
+            default: x = k / 6; break;              /* small */
             }
-            int64_t want = x % d == 0 ? x / d : -1;
+            int64_t want = x < 0 ? -1 : x % d == 0 ? x / d : -1;
             if (divisor_exact(&dv, x) != want) {
                 fprintf(stderr, "divisor_exact(%lld / %lld) = %lld, want %lld\n", (long long)x, (long long)d,
                         (long long)divisor_exact(&dv, x), (long long)want);

@@ -173,10 +173,46 @@ static void test_damaged_snapshots_are_refused_with_a_reason(void)
     matcher_destroy(f->m);
 }
 
+/* Orders in the id index's overflow (their id's place held by an order of an
+ * earlier lap) survive a save and load: found by id, same digest. */
+static void test_orders_in_the_id_overflow_survive_a_load(void)
+{
+    fx_t fx, *f = &fx, gx, *g = &gx;
+    matcher_config_t cfg = small_config();
+    cfg.max_orders = 4; /* an id index of 8 places: 9 falls on 1's */
+    CHECK(fx_init_cfg(f, &cfg) == 0);
+    CHECK_EQ(SELL(1, USD_(110), LOTS(1)), 1);
+    for (uint64_t id = 2; id < 9; id++) {
+        CHECK_EQ(BUY(2, USD_(90), LOTS(1)), id);
+        cmd_cancel_t c = {.order_id = id, .account = 2};
+        fx_cmd(f, CMD_CANCEL, &c, sizeof(c));
+    }
+    CHECK_EQ(BUY(2, USD_(91), LOTS(1)), 9);
+    buf_t b = {0};
+    CHECK_EQ(matcher_save(f->m, buf_write, &b), 0);
+    err_t err = {0};
+    CHECK_EQ(load_into(g, &b, &cfg, &err), 0);
+    CHECK(matcher_digest(g->m) == matcher_digest(f->m));
+    matcher_order_t o;
+    CHECK_EQ(matcher_order(g->m, 1, &o), 0);
+    CHECK_EQ(o.price, USD_(110));
+    CHECK_EQ(matcher_order(g->m, 9, &o), 0);
+    CHECK_EQ(o.price, USD_(91));
+    cmd_cancel_t c = {.order_id = 9, .account = 2};
+    fx_cmd(g, CMD_CANCEL, &c, sizeof(c));
+    CHECK(fx_find(g, EVT_CANCELLED, 0) != NULL);
+    CHECK_EQ(matcher_order(g->m, 9, &o), -ENOENT);
+    CHECK_EQ(matcher_order(g->m, 1, &o), 0);
+    free(b.p);
+    matcher_destroy(f->m);
+    matcher_destroy(g->m);
+}
+
 int main(int argc, char **argv)
 {
     CHECK_MAIN_BEGIN(argc, argv);
     RUN(test_loaded_matcher_has_the_same_state_and_the_same_future);
     RUN(test_damaged_snapshots_are_refused_with_a_reason);
+    RUN(test_orders_in_the_id_overflow_survive_a_load);
     CHECK_MAIN_END();
 }
