@@ -604,6 +604,10 @@ static void new_order(matcher_t *m, const mcmd_t *cmd)
             REJECT(REJ_ORDERS_FULL);
         if (at < 0 && own->n >= m->cfg.max_levels)
             REJECT(REJ_BOOK_FULL);
+        /* Each order fits in base units, but a level's total need not: with an
+         * 18-decimal asset, two orders of 5 whole units overflow int64. */
+        if (at >= 0 && t.qty > in->level_lots_max - own->lv[at].qty)
+            REJECT(REJ_OVERFLOW);
         if (a->open_orders >= m->cfg.max_account_orders)
             REJECT(REJ_ACCOUNT_ORDERS_FULL);
         if (c->tif == TIF_GTD && !gtd_room(m))
@@ -693,8 +697,12 @@ static void amend(matcher_t *m, const mcmd_t *cmd)
     int64_t at = book_find(own, o->side, o->price, &pos);
     level_t *lv = &own->lv[at];
     int moves = ticks != o->price;
-    if (moves && book_find(own, o->side, ticks, &pos) < 0 && own->n >= m->cfg.max_levels && lv->count > 1)
+    int64_t to = moves ? book_find(own, o->side, ticks, &pos) : at;
+    if (moves && to < 0 && own->n >= m->cfg.max_levels && lv->count > 1)
         REJECT(REJ_BOOK_FULL);
+    int64_t beside = to < 0 ? 0 : to == at ? lv->qty - o->qty : own->lv[to].qty;
+    if (lots > in->level_lots_max - beside)
+        REJECT(REJ_OVERFLOW); /* the level it would rest at could not total it */
     if (moves && (o->flags & ORDF_POST_ONLY) && crosses(m, o->instrument, o->side, ticks))
         REJECT(REJ_POST_ONLY_WOULD_TAKE);
 #undef REJECT

@@ -90,6 +90,7 @@ typedef struct instrument {
     int64_t lot;            /* base minor units per lot */
     int64_t mult;           /* quote minor units per tick x lot */
     int64_t min_lots, max_lots;
+    int64_t level_lots_max; /* INT64_MAX / lot: a level's total beyond it has no base-unit value */
     int64_t ref_ticks;      /* band centre: last trade, or the configured reference */
     book_side_t side[2];
     divisor_t tick_div, lot_div; /* price -> ticks and qty -> lots, exactly (m_inst_derive()) */
@@ -246,6 +247,7 @@ static inline void m_inst_derive(instrument_t *in)
 {
     in->tick_div = divisor_of(in->tick);
     in->lot_div = divisor_of(in->lot);
+    in->level_lots_max = INT64_MAX / in->lot;
 }
 
 /* Balance rows by asset, then account: every account's row of one asset sit

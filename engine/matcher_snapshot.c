@@ -309,7 +309,7 @@ static void load_order(rd_t *r, matcher_t *m, uint32_t ii, int side, level_t *lv
         return (void)(r->rc = err_set(r->err, -ENOSPC, "more GTD orders than max_gtd_orders"));
     if (m_order_need(in, &t) < 0)
         return (void)BAD(r, "order %lu: hold overflows", (unsigned long)t.id);
-    if (t.qty > INT64_MAX / in->lot - lv->qty)
+    if (t.qty > in->level_lots_max - lv->qty)
         return (void)BAD(r, "order %lu: its level's quantity overflows", (unsigned long)t.id);
     uint32_t oi = m_order_alloc(m);
     m->orders[oi] = t;

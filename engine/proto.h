@@ -59,7 +59,7 @@ enum reject_reason {
     REJ_PRICE_NOT_POSITIVE = 17,
     REJ_PRICE_OFF_TICK = 18,
     REJ_PRICE_OUT_OF_BAND = 19,
-    REJ_OVERFLOW = 20,
+    REJ_OVERFLOW = 20,              /* price x quantity, or the total of the level it would rest at, past int64 */
     REJ_INSUFFICIENT_BALANCE = 21,
     REJ_DUPLICATE_CLIENT_ORDER_ID = 22,
     REJ_POST_ONLY_WOULD_TAKE = 23,

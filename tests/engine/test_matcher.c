@@ -521,6 +521,55 @@ static void test_price_times_quantity_overflow_is_rejected(void)
     DONE;
 }
 
+/* Every order fits in int64 base units, but a level's total need not: an
+ * 18-decimal asset traded in whole units (a lot of 10^18) fits nine units.
+ * An order or amend that would take a level past that is refused. */
+static void test_a_level_total_that_would_overflow_is_rejected(void)
+{
+    F;
+    cmd_add_asset_t eth = {.name = "ETH", .asset = 3, .decimals = 18};
+    fx_cmd(f, CMD_ADD_ASSET, &eth, sizeof(eth));
+    const int64_t unit = INT64_C(1000000000000000000);
+    cmd_add_instrument_t in = {.symbol = "ETH-USD", .instrument = 2, .base = 3, .quote = USD,
+                               .tick_size = 1, .lot_size = unit, .min_qty = unit, .max_qty = 9 * unit,
+                               .ref_price = 100};
+    fx_cmd(f, CMD_ADD_INSTRUMENT, &in, sizeof(in));
+    CHECK_EQ(fx_count(f, EVT_ADMIN), 1);
+    cmd_new_order_t c = {.price = 100, .qty = 5 * unit, .account = 1, .instrument = 2, .side = SIDE_BUY};
+    fx_cmd(f, CMD_NEW_ORDER, &c, sizeof(c));
+    CHECK_EQ(fx_count(f, EVT_ACCEPTED), 1);
+    uint64_t first = fx_find(f, EVT_ACCEPTED, 0)->u.accepted.order_id;
+    c.account = 2;
+    fx_cmd(f, CMD_NEW_ORDER, &c, sizeof(c)); /* 10 units at 100: past int64 */
+    CHECK_EQ(fx_last_reject(f), REJ_OVERFLOW);
+    c.qty = 4 * unit;
+    fx_cmd(f, CMD_NEW_ORDER, &c, sizeof(c)); /* exactly 9 */
+    CHECK_EQ(fx_count(f, EVT_ACCEPTED), 1);
+    CHECK_EQ(fx_find(f, EVT_BOOK, 0)->u.book.qty, 9 * unit);
+    c.price = 99;
+    c.qty = 5 * unit;
+    fx_cmd(f, CMD_NEW_ORDER, &c, sizeof(c));
+    uint64_t other = fx_find(f, EVT_ACCEPTED, 0)->u.accepted.order_id;
+    /* Moving 5 units onto the level of 9, or growing the first order there. */
+    cmd_amend_t a = {.order_id = other, .account = 2, .new_price = 100};
+    fx_cmd(f, CMD_AMEND, &a, sizeof(a));
+    CHECK_EQ(fx_last_reject(f), REJ_OVERFLOW);
+    a = (cmd_amend_t){.order_id = first, .account = 1, .new_qty = 6 * unit};
+    fx_cmd(f, CMD_AMEND, &a, sizeof(a));
+    CHECK_EQ(fx_last_reject(f), REJ_OVERFLOW);
+    a.new_qty = 4 * unit; /* a decrease always fits */
+    fx_cmd(f, CMD_AMEND, &a, sizeof(a));
+    CHECK_EQ(fx_count(f, EVT_REPLACED), 1);
+    a = (cmd_amend_t){.order_id = other, .account = 2, .new_price = 100};
+    fx_cmd(f, CMD_AMEND, &a, sizeof(a)); /* 8 + 5: still past */
+    CHECK_EQ(fx_last_reject(f), REJ_OVERFLOW);
+    a.new_qty = unit; /* 8 + 1 fits */
+    fx_cmd(f, CMD_AMEND, &a, sizeof(a));
+    CHECK_EQ(fx_count(f, EVT_REPLACED), 1);
+    CHECK(fx_invariants_hold(f));
+    DONE;
+}
+
 static void test_inconsistent_instrument_definitions_are_rejected(void)
 {
     F;
@@ -733,6 +782,7 @@ int main(int argc, char **argv)
     RUN(test_fee_tier_applies_to_new_orders);
     RUN(test_bad_inputs_are_rejected_with_their_reason_and_change_nothing);
     RUN(test_price_times_quantity_overflow_is_rejected);
+    RUN(test_a_level_total_that_would_overflow_is_rejected);
     RUN(test_inconsistent_instrument_definitions_are_rejected);
     RUN(test_full_order_pool_is_a_clean_reject);
     RUN(test_exact_division_agrees_with_the_divide_instruction);
