@@ -346,6 +346,10 @@ static void load_instruments(rd_t *r, matcher_t *m)
             !m->assets[in->quote].exists || in->base == in->quote || in->tick <= 0 || in->lot <= 0 ||
             in->band_bps > 10000 || in->min_lots <= 0 || in->max_lots < in->min_lots || in->ref_ticks <= 0)
             return (void)BAD(r, "instrument %u: inconsistent definition", ii);
+        /* What a definition from an admin command always satisfies: its limits
+         * and reference price are whole amounts in int64. */
+        if (in->max_lots > INT64_MAX / in->lot || in->ref_ticks > INT64_MAX / in->tick)
+            return (void)BAD(r, "instrument %u: a limit or the reference price overflows", ii);
         int64_t unit = 1, tl;
         for (unsigned d = 0; d < m->assets[in->base].decimals; d++)
             unit *= 10;
@@ -415,6 +419,27 @@ static int relink_accounts(matcher_t *m)
     return 0;
 }
 
+/* Each asset's balances add up to its net deposits, as they do after every
+ * command (fees only move between accounts). This also bounds every balance,
+ * so no later credit can overflow one. */
+static int totals_match(const matcher_t *m, err_t *err)
+{
+    for (uint32_t s = 0; s < m->cfg.max_assets; s++) {
+        if (!m->assets[s].exists)
+            continue;
+        int64_t sum = 0;
+        for (uint32_t a = 0; a < m->cfg.max_accounts; a++) {
+            const balance_t *b = m_bal(m, a, s);
+            if (__builtin_add_overflow(sum, b->avail, &sum) || __builtin_add_overflow(sum, b->held, &sum))
+                return err_set(err, -EPROTO, "balances of asset %u overflow", s);
+        }
+        if (sum != m->assets[s].net_deposits)
+            return err_set(err, -EPROTO, "balances of asset %u add up to %ld, its net deposits are %ld", s,
+                           (long)sum, (long)m->assets[s].net_deposits);
+    }
+    return 0;
+}
+
 /* Every held balance is exactly what its orders need. */
 static int holds_match(matcher_t *m, err_t *err)
 {
@@ -458,5 +483,7 @@ int matcher_load(matcher_t *m, matcher_read_fn fn, void *ctx, err_t *err)
         r.rc = relink_accounts(m);
     if (r.rc == 0)
         r.rc = holds_match(m, err);
+    if (r.rc == 0)
+        r.rc = totals_match(m, err);
     return r.rc;
 }
