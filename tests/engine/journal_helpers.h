@@ -102,6 +102,25 @@ static inline int64_t append_range(journal_t *j, uint64_t first, uint64_t last)
     return eagain;
 }
 
+/* Writes seqs 1..n (payload_for's records) into dir with the given policy and
+ * roll size, and closes. Returns 0 or a negative errno. */
+static inline int write_seqs(const char *dir, uint64_t n, journal_fsync_t policy, uint64_t roll_bytes)
+{
+    journal_config_t c = cfg_for(dir);
+    c.fsync = policy;
+    c.roll_bytes = roll_bytes;
+    journal_t *j;
+    err_t err = {0};
+    int rc = journal_open(&j, &c, 1, &err);
+    if (rc < 0) {
+        fprintf(stderr, "  journal_open: %s\n", err.msg);
+        return rc;
+    }
+    int64_t a = append_range(j, 1, n);
+    rc = journal_close(j);
+    return a < 0 ? (int)a : rc;
+}
+
 /* Checks each delivered record against payload_for and that seqs run on. */
 typedef struct collect {
     uint64_t next;      /* seq expected next; 0: take the first as it comes */

@@ -76,16 +76,26 @@ static inline int fx_init_cfg(fx_t *f, const matcher_config_t *cfg)
     return 0;
 }
 
-static inline int fx_init(fx_t *f)
+/* Room for a thousand orders over four instruments: what the snapshot and
+ * recovery tests load and save. */
+static inline matcher_config_t fx_small_config(void)
 {
     matcher_config_t cfg;
     matcher_config_defaults(&cfg);
     cfg.max_orders = 1024;
-    cfg.max_gtd = 64;
+    cfg.max_gtd = 256;
     cfg.max_accounts = 8;
     cfg.max_assets = 4;
     cfg.max_instruments = 4;
     cfg.max_levels = 64;
+    cfg.max_account_orders = 512;
+    return cfg;
+}
+
+static inline int fx_init(fx_t *f)
+{
+    matcher_config_t cfg = fx_small_config();
+    cfg.max_gtd = 64;
     cfg.max_account_orders = 256;
     return fx_init_cfg(f, &cfg);
 }

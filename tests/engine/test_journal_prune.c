@@ -33,19 +33,7 @@ static size_t list_firsts(const char *dir, uint64_t *out)
 static int write_journal(char *dir, const char *tag, uint64_t n, uint64_t roll_bytes)
 {
     tdir(dir, DIR_BYTES, tag);
-    journal_config_t c = cfg_for(dir);
-    c.fsync = JOURNAL_FSYNC_NEVER;
-    c.roll_bytes = roll_bytes;
-    journal_t *j;
-    err_t err = {0};
-    int rc = journal_open(&j, &c, 1, &err);
-    if (rc < 0) {
-        fprintf(stderr, "  journal_open: %s\n", err.msg);
-        return rc;
-    }
-    int64_t a = append_range(j, 1, n);
-    rc = journal_close(j);
-    return a < 0 ? (int)a : rc;
+    return write_seqs(dir, n, JOURNAL_FSYNC_NEVER, roll_bytes);
 }
 
 static void test_prunable_counts_the_files_wholly_at_or_before_keep_seq(void)

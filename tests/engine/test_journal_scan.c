@@ -20,19 +20,7 @@ static int write_journal(char *dir, char *first, const char *tag, uint64_t n, jo
     tdir(dir, DIR_BYTES, tag);
     if (first != NULL)
         fpath(first, PATH_BYTES, dir, 1);
-    journal_config_t c = cfg_for(dir);
-    c.fsync = policy;
-    c.roll_bytes = roll_bytes;
-    journal_t *j;
-    err_t err = {0};
-    int rc = journal_open(&j, &c, 1, &err);
-    if (rc < 0) {
-        fprintf(stderr, "  journal_open: %s\n", err.msg);
-        return rc;
-    }
-    int64_t a = append_range(j, 1, n);
-    rc = journal_close(j);
-    return a < 0 ? (int)a : rc;
+    return write_seqs(dir, n, policy, roll_bytes);
 }
 
 static int poke(const char *path, off_t off, const void *bytes, size_t n)

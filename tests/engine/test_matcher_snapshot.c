@@ -38,20 +38,6 @@ static int buf_read(void *ctx, void *p, size_t n)
     return 0;
 }
 
-static matcher_config_t small_config(void)
-{
-    matcher_config_t cfg;
-    matcher_config_defaults(&cfg);
-    cfg.max_orders = 1024;
-    cfg.max_gtd = 256;
-    cfg.max_accounts = 8;
-    cfg.max_assets = 4;
-    cfg.max_instruments = 4;
-    cfg.max_levels = 64;
-    cfg.max_account_orders = 512;
-    return cfg;
-}
-
 /* A second fixture whose matcher is loaded from b. */
 static int load_into(fx_t *g, buf_t *b, const matcher_config_t *cfg, err_t *err)
 {
@@ -66,7 +52,7 @@ static void test_loaded_matcher_has_the_same_state_and_the_same_future(void)
 {
     fx_rng = check_seed() | 1;
     fx_t fx, *f = &fx, gx, *g = &gx;
-    matcher_config_t cfg = small_config();
+    matcher_config_t cfg = fx_small_config();
     CHECK(fx_init_cfg(f, &cfg) == 0);
     uint64_t ids[FX_IDS], gids[FX_IDS];
     uint32_t nids = 0;
@@ -121,7 +107,7 @@ static void test_damaged_snapshots_are_refused_with_a_reason(void)
 {
     fx_rng = check_seed() | 1;
     fx_t fx, *f = &fx, gx, *g = &gx;
-    matcher_config_t cfg = small_config();
+    matcher_config_t cfg = fx_small_config();
     CHECK(fx_init_cfg(f, &cfg) == 0);
     uint64_t ids[FX_IDS];
     uint32_t nids = 0;
@@ -178,7 +164,7 @@ static void test_damaged_snapshots_are_refused_with_a_reason(void)
 static void test_orders_in_the_id_overflow_survive_a_load(void)
 {
     fx_t fx, *f = &fx, gx, *g = &gx;
-    matcher_config_t cfg = small_config();
+    matcher_config_t cfg = fx_small_config();
     cfg.max_orders = 4; /* an id index of 8 places: 9 falls on 1's */
     CHECK(fx_init_cfg(f, &cfg) == 0);
     CHECK_EQ(SELL(1, USD_(110), LOTS(1)), 1);

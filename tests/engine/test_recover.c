@@ -10,6 +10,7 @@
 #include <fcntl.h>
 
 #include "journal_helpers.h"
+#include "matcher_fixture.h"
 #include "layout.h"
 #include "recover.h"
 #include "snapshot.h"
@@ -25,20 +26,6 @@ static paths_t make_paths(const char *tag)
     snprintf(p.journal, sizeof(p.journal), "%s/journal", p.base);
     snprintf(p.snapshots, sizeof(p.snapshots), "%s/snapshots", p.base);
     return p;
-}
-
-static matcher_config_t small_config(void)
-{
-    matcher_config_t cfg;
-    matcher_config_defaults(&cfg);
-    cfg.max_orders = 1024;
-    cfg.max_gtd = 256;
-    cfg.max_accounts = 8;
-    cfg.max_assets = 4;
-    cfg.max_instruments = 4;
-    cfg.max_levels = 64;
-    cfg.max_account_orders = 512;
-    return cfg;
 }
 
 static void count_events(void *ctx, const mevt_t *ev, uint32_t n, int last)
@@ -87,7 +74,7 @@ static int journal_echoes(const char *dir, uint64_t first, uint64_t last, uint64
 /* A snapshot of the empty state, named for seq: echoes leave the state as it is. */
 static int snapshot_at(const char *dir, uint64_t seq)
 {
-    matcher_config_t cfg = small_config();
+    matcher_config_t cfg = fx_small_config();
     matcher_t *m;
     uint64_t n = 0;
     err_t err = {0};
@@ -102,7 +89,7 @@ static int snapshot_at(const char *dir, uint64_t seq)
 
 static int run_recover(const paths_t *p, int repair, uint64_t *events, recover_result_t *res, err_t *err)
 {
-    matcher_config_t cfg = small_config();
+    matcher_config_t cfg = fx_small_config();
     recover_opts_t o = {.sink = count_events, .sink_ctx = events, .until_seq = UINT64_MAX, .use_snapshots = 1,
                         .repair = repair};
     matcher_t *m = NULL;

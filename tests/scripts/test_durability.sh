@@ -20,18 +20,9 @@ RANDOM=$((SEED % 32768))
 failures=0
 engine_pid=
 
-cat >"$TMP/engine.ini" <<EOF
-[engine]
-instance = $INST
-data_dir = $DATA
-idle = backoff
-idle_sleep_max_us = 200
-ring_capacity = 1024
-[matcher]
-max_orders = 65536
-max_accounts = 16
-max_assets = 4
-max_instruments = 4
+. "$(dirname "$0")/engine_lib.sh"
+
+write_engine_ini <<EOF
 [journal]
 fsync = batch
 roll_mb = 1
@@ -48,21 +39,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/engine_lib.sh"
-
-
 # --- set up: reference data and funded accounts
 start_engine || { echo "FAIL engine_starts: $(cat "$TMP/engine.log")"; exit 1; }
-send add-asset asset=1 name=BTC decimals=8
-send add-asset asset=2 name=USD decimals=2
-send define-fee-tier tier=0 maker_bps=10 taker_bps=20
-send add-instrument instrument=1 symbol=BTC-USD base=1 quote=2 tick_size=100 lot_size=1000000 \
-    min_qty=1000000 max_qty=10000000000 ref_price=100000 band_bps=5000
-for a in 1 2 3 4 5 6 7 8; do
-    send add-account account=$a
-    send deposit account=$a asset=1 amount=100000000000
-    send deposit account=$a asset=2 amount=100000000000
-done
+add_reference_data
 
 # --- kill -9 at random moments under load, ROUNDS times
 lost=0

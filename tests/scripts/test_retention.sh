@@ -24,20 +24,11 @@ failures=0
 engine_pid=
 gen_pid=
 
+. "$(dirname "$0")/engine_lib.sh"
+
 # interval_s = 0: snapshots only on request and at shutdown, so the test
 # knows every snapshot's seq. fsync = never: the disk is not what is tested.
-cat >"$TMP/engine.ini" <<EOF
-[engine]
-instance = $INST
-data_dir = $DATA
-idle = backoff
-idle_sleep_max_us = 200
-ring_capacity = 1024
-[matcher]
-max_orders = 65536
-max_accounts = 16
-max_assets = 4
-max_instruments = 4
+write_engine_ini <<EOF
 [journal]
 fsync = never
 roll_mb = 1
@@ -54,8 +45,6 @@ cleanup() {
     rm -rf "$TMP" "/dev/shm/bourse.$INST" "/dev/shm/bourse.$INST.lock"
 }
 trap cleanup EXIT
-
-. "$(dirname "$0")/engine_lib.sh"
 
 stop_engine() {
     kill -INT "$engine_pid"
@@ -123,16 +112,7 @@ check_pruned() {
 
 # --- set up: reference data and funded accounts
 start_engine || { echo "FAIL engine_starts: $(cat "$TMP/engine.log")"; exit 1; }
-send add-asset asset=1 name=BTC decimals=8
-send add-asset asset=2 name=USD decimals=2
-send define-fee-tier tier=0 maker_bps=10 taker_bps=20
-send add-instrument instrument=1 symbol=BTC-USD base=1 quote=2 tick_size=100 lot_size=1000000 \
-    min_qty=1000000 max_qty=10000000000 ref_price=100000 band_bps=5000
-for a in 1 2 3 4 5 6 7 8; do
-    send add-account account=$a
-    send deposit account=$a asset=1 amount=100000000000
-    send deposit account=$a asset=2 amount=100000000000
-done
+add_reference_data
 
 # --- no snapshot yet: nothing goes, however many files
 load_files 3 || fail journal_rolls "only $(jfiles | wc -l) file(s)"
