@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "config.h"
 #include "layout.h"
 #include "prototext.h"
 #include "recover.h"
@@ -84,14 +83,16 @@ static int invariants_hold(const matcher_t *m, const matcher_config_t *cfg, char
 
 static void replay_usage(FILE *f)
 {
-    fputs("usage: bourse replay DIR [--until SEQ] [--snapshots] [--json] [--raw FILE] [-c CONFIG]\n"
+    fputs("usage: bourse replay DIR [--until SEQ] [--snapshots] [--json] [--raw FILE]\n"
           "  DIR               an instance's data directory (<data_dir>/<instance>, holding journal/\n"
           "                    and snapshots/) or a journal directory\n"
           "  --until SEQ       stop after command SEQ (default: the end of the journal)\n"
           "  --snapshots       start from the newest snapshot at or before SEQ instead of command 1\n"
           "  --json            print the rebuilt events as JSON lines\n"
           "  --raw FILE        write them as raw event-log records (compare with `bourse watch --raw`)\n"
-          "  -c CONFIG         take [matcher] capacities from CONFIG (default: the defaults)\n",
+          "The settings that decide what a command does (the protocol version, the [matcher]\n"
+          "capacities and every resize) come from the journal's and the snapshots' headers:\n"
+          "no config file is read.\n",
           f);
 }
 
@@ -122,17 +123,17 @@ int cli_replay(int argc, char **argv)
     static const struct option opts[] = {
         {"until", required_argument, NULL, 'u'}, {"snapshots", no_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},        {"raw", required_argument, NULL, 'r'},
-        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint64_t until = UINT64_MAX;
     int snapshots = 0;
-    const char *raw = NULL, *config_path = NULL;
+    const char *raw = NULL;
     replay_out_t out = {0};
     optind = 0; /* GNU getopt: a full reset after main()'s own parse */
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'u':
@@ -146,7 +147,6 @@ int cli_replay(int argc, char **argv)
         case 's': snapshots = 1; break;
         case 'j': out.json = 1; break;
         case 'r': raw = optarg; break;
-        case 'c': config_path = optarg; break;
         case 'h': replay_usage(stdout); return 0;
         case ':': fprintf(stderr, "bourse replay: option '%s' needs a value\n", argv[optind - 1]); return 2;
         default: fprintf(stderr, "bourse replay: unknown option '%s' (see --help)\n", argv[optind - 1]); return 2;
@@ -171,13 +171,10 @@ int cli_replay(int argc, char **argv)
         snprintf(jdir, sizeof(jdir), "%s", dir); /* a journal directory itself */
         snprintf(sdir, sizeof(sdir), "%s/../snapshots", dir);
     }
-    config_t cfg;
-    config_defaults(&cfg);
+    /* Only an empty history uses these: everything else says its own. */
+    matcher_config_t fresh;
+    matcher_config_defaults(&fresh);
     err_t err = {0};
-    if (config_path != NULL && config_load(&cfg, config_path, &err) < 0) {
-        fprintf(stderr, "bourse replay: %s\n", err.msg);
-        return 1;
-    }
     if (raw != NULL && (out.raw = fopen(raw, "wb")) == NULL) {
         fprintf(stderr, "bourse replay: %s: %s\n", raw, strerror(errno));
         return 1;
@@ -186,7 +183,7 @@ int cli_replay(int argc, char **argv)
                          .repair = 0, .on_command = on_command, .ctx = &out};
     recover_result_t res;
     matcher_t *m = NULL;
-    int rc = recover(&m, &cfg.matcher, on_events, &out, sdir, jdir, &ro, &res, &err);
+    int rc = recover(&m, &fresh, on_events, &out, sdir, jdir, &ro, &res, &err);
     if (out.raw != NULL && fclose(out.raw) != 0)
         out.write_failed = 1;
     if (rc < 0) {
@@ -213,7 +210,7 @@ int cli_replay(int argc, char **argv)
             st.orders_resting, st.orders_accepted, st.trades, st.rejects);
     fprintf(f, "digest %" PRIu64 "\n", matcher_digest(m));
     char why[160];
-    int inv = invariants_hold(m, &cfg.matcher, why, sizeof(why));
+    int inv = invariants_hold(m, matcher_config(m), why, sizeof(why));
     fprintf(f, "invariants: %s\n", inv ? "ok" : why);
     fprintf(f, "journal: %s%s%s\n", journal_problem_name(res.problem), res.note[0] ? ": " : "", res.note);
     matcher_destroy(m);

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "metrics.h"
+#include "params.h"
 #include "snapshot.h"
 #include "registry.h"
 
@@ -100,6 +101,37 @@ static int engine_paths(engine_t *e, err_t *err)
     return 0;
 }
 
+static uint64_t engine_clock(engine_t *e);
+static void engine_journal(engine_t *e, const mcmd_t *m);
+
+/* The config grows the history's capacities: a resize command, the first
+ * of the new journal file, so that every replay grows them at this seq too.
+ * It is applied before it is journaled: a resize that cannot be done (out
+ * of memory) leaves nothing behind, and the engine does not start. */
+static int engine_resize(engine_t *e, const char *diff, err_t *err)
+{
+    params_t p;
+    params_make(&p, &e->cfg.matcher);
+    int rc = journal_set_params(e->journal, (const uint8_t *)&p);
+    if (rc < 0)
+        return err_set(err, rc, "journal: the resize must be its first record");
+    mcmd_t *m = &e->cmd;
+    memset(m, 0, sizeof(*m));
+    m->seq = e->commands + 1;
+    m->ts_ns = engine_clock(e);
+    recover_resize_cmd(m, &e->cfg.matcher);
+    e->cur_ref = 0;
+    e->recovering = true; /* nobody is attached yet to see its answer */
+    rc = recover_step(&e->m, engine_on_events, e, m, err);
+    e->recovering = false;
+    if (rc < 0)
+        return rc;
+    e->commands = m->seq;
+    engine_journal(e, m);
+    log_info("[matcher] %s from seq %" PRIu64 " (a resize command: replay grows it there too)", diff, m->seq);
+    return 0;
+}
+
 /* The state from the newest snapshot and the journal after it, then a new
  * journal file for what comes next. */
 static int engine_recover(engine_t *e, err_t *err)
@@ -128,6 +160,17 @@ static int engine_recover(engine_t *e, err_t *err)
         log_error("recovery: %s", r->note);
     if (r->warning[0] != '\0')
         log_warn("recovery: %s", r->warning);
+    /* The history's capacities stay unless the config grows them; a config
+     * that would shrink one is refused, as history made with the larger one
+     * could not be replayed under it. */
+    char diff[128];
+    params_change_t change = params_compare(matcher_config(e->m), &cfg->matcher, diff, sizeof(diff));
+    if (change == PARAMS_SHRINK)
+        return err_set(err, -EINVAL, "[matcher] %s: the config is smaller than the capacity the history in %s/%s "
+                       "runs with; a capacity only grows (set it to at least the history's, or use another "
+                       "data_dir)", diff, cfg->data_dir, cfg->instance);
+    params_t p;
+    params_make(&p, matcher_config(e->m));
     journal_config_t jc;
     journal_config_defaults(&jc);
     memcpy(jc.dir, e->journal_dir, sizeof(jc.dir));
@@ -137,7 +180,11 @@ static int engine_recover(engine_t *e, err_t *err)
     jc.buffer_bytes = cfg->journal_buffer_kb << 10;
     jc.idle = cfg->idle == IDLE_SPIN ? IDLE_YIELD : cfg->idle;
     jc.idle_sleep_max_us = cfg->idle_sleep_max_us;
-    return journal_open(&e->journal, &jc, e->commands + 1, err);
+    memcpy(jc.params, &p, sizeof(p));
+    rc = journal_open(&e->journal, &jc, e->commands + 1, err);
+    if (rc < 0 || change == PARAMS_SAME)
+        return rc;
+    return engine_resize(e, diff, err);
 }
 
 int engine_open(engine_t **out, const config_t *cfg, err_t *err)
@@ -403,7 +450,7 @@ static void engine_apply(engine_t *e, const rec_t *cmd, uint64_t now)
     e->cur_ref = cmd->ref;
     uint64_t t0 = engine_ticks();
     engine_journal(e, m);
-    recover_step(e->m, engine_on_events, e, m);
+    recover_step(&e->m, engine_on_events, e, m, NULL); /* fails only for a resize, which no client makes */
     if (m->type == CMD_SNAPSHOT)
         engine_snapshot(e); /* its state includes this command, which changes nothing */
     engine_account(e, m->type, engine_ticks() - t0);
@@ -424,7 +471,7 @@ static void engine_timer(engine_t *e)
     m->src = ENGINE_SRC;
     e->cur_ref = 0;
     engine_journal(e, m);
-    recover_step(e->m, engine_on_events, e, m);
+    recover_step(&e->m, engine_on_events, e, m, NULL);
     evlog_flush(&e->log);
 }
 

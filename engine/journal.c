@@ -52,6 +52,7 @@ struct journal {
     uint64_t p_pos;           /* == head, without the atomic load */
     uint64_t p_limit;         /* cached tail + cap: p_pos may grow up to this */
     uint64_t p_next_seq;
+    uint64_t p_open_seq;      /* next_seq at open: no append yet while p_next_seq is this */
     _Atomic uint64_t full;    /* counter: written by the producer only */
 
     /* Writer: tail. */
@@ -195,6 +196,17 @@ int journal_append(journal_t *j, const void *rec, uint32_t len, uint64_t seq)
 }
 
 /* ------------------------------------------------------------ status reads */
+
+int journal_set_params(journal_t *j, const uint8_t params[JOURNAL_PARAMS_SIZE])
+{
+    /* The writer reads cfg.params only when it rolls to a new file, which
+     * takes records appended after this store: their release in
+     * journal_append orders it before the writer's acquire of head. */
+    if (j->p_next_seq != j->p_open_seq)
+        return -EBUSY;
+    memcpy(j->cfg.params, params, JOURNAL_PARAMS_SIZE);
+    return 0;
+}
 
 uint64_t journal_written_seq(const journal_t *j)
 {
@@ -413,7 +425,7 @@ static int file_create(journal_t *j, uint64_t first_seq, err_t *err)
     if (fd < 0)
         return err_set(err, -errno, "journal %s/%s: create: %s", j->cfg.dir, name, strerror(errno));
     journal_file_header_t h;
-    journal_header_build(&h, first_seq, clock_realtime_ns());
+    journal_header_build(&h, first_seq, clock_realtime_ns(), j->cfg.params);
     int rc = write_all(fd, &h, sizeof(h), 0);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;
@@ -677,6 +689,7 @@ int journal_open(journal_t **out, const journal_config_t *cfg, uint64_t next_seq
     j->p_pos = 0;
     j->p_limit = j->cap;
     j->p_next_seq = next_seq;
+    j->p_open_seq = next_seq;
     j->w_tail = 0;
     j->w_written = next_seq - 1;
     j->w_synced = next_seq - 1;

@@ -32,8 +32,9 @@
 #include "idle.h"
 
 enum {
-    JOURNAL_VERSION = 1,
-    JOURNAL_HEADER_SIZE = 64,
+    JOURNAL_VERSION = 2,          /* 1: 64-byte headers without params (refused) */
+    JOURNAL_HEADER_SIZE = 128,
+    JOURNAL_PARAMS_SIZE = 64,
     JOURNAL_REC_HEADER_SIZE = 16,
     JOURNAL_PAYLOAD_MAX = 256,    /* engine commands are 128-byte records */
     JOURNAL_FRAME_MAX = JOURNAL_REC_HEADER_SIZE + JOURNAL_PAYLOAD_MAX,
@@ -46,23 +47,30 @@ enum {
 
 #define JOURNAL_MAGIC "BRSJRNL"   /* 8 bytes with its NUL */
 
-/* The first JOURNAL_HEADER_SIZE bytes of every file. */
+/* The first JOURNAL_HEADER_SIZE bytes of every file. params is the writer's
+ * description of its records, opaque to the journal: the engine puts there
+ * the protocol version and the settings that decide what a command does
+ * (params.h), as they are at the file's first record, so that a reader needs
+ * nothing but the directory. magic and version stay where version 1 had them:
+ * a file of another version is recognised as such, never as damage. */
 typedef struct journal_file_header {
     char magic[8];               /* JOURNAL_MAGIC */
     uint32_t version;            /* JOURNAL_VERSION */
     uint32_t header_size;        /* JOURNAL_HEADER_SIZE */
     uint64_t first_seq;          /* seq of the file's first record; also in its name */
     uint64_t created_unix_ns;
-    uint32_t crc;                /* CRC-32C of bytes 0..31 */
+    uint8_t params[JOURNAL_PARAMS_SIZE];
+    uint32_t crc;                /* CRC-32C of bytes 0..95 */
     uint8_t pad[28];             /* zeros */
 } journal_file_header_t;
 
-_Static_assert(sizeof(journal_file_header_t) == JOURNAL_HEADER_SIZE, "file header is 64 bytes");
+_Static_assert(sizeof(journal_file_header_t) == JOURNAL_HEADER_SIZE, "file header is 128 bytes");
 _Static_assert(offsetof(journal_file_header_t, version) == 8, "file header layout");
 _Static_assert(offsetof(journal_file_header_t, header_size) == 12, "file header layout");
 _Static_assert(offsetof(journal_file_header_t, first_seq) == 16, "file header layout");
 _Static_assert(offsetof(journal_file_header_t, created_unix_ns) == 24, "file header layout");
-_Static_assert(offsetof(journal_file_header_t, crc) == 32, "file header layout");
+_Static_assert(offsetof(journal_file_header_t, params) == 32, "file header layout");
+_Static_assert(offsetof(journal_file_header_t, crc) == 96, "file header layout");
 
 /* The first JOURNAL_REC_HEADER_SIZE bytes of every record (table above). */
 typedef struct journal_rec_header {
@@ -101,6 +109,7 @@ typedef struct journal_config {
     idle_kind_t idle;            /* what the writer thread does when it finds no work */
     uint32_t idle_sleep_max_us;  /* its longest backoff sleep */
     int32_t cpu;                 /* core for the writer thread, -1: not pinned */
+    uint8_t params[JOURNAL_PARAMS_SIZE]; /* written into each file's header (zeros by default) */
 } journal_config_t;
 
 typedef struct journal journal_t;
@@ -136,6 +145,12 @@ int journal_open(journal_t **out, const journal_config_t *cfg, uint64_t next_seq
  * taken, retry once the writer has caught up); -EINVAL for a bad seq or len;
  * instead of -EAGAIN, the writer's error (journal_error) once it has stopped. */
 int journal_append(journal_t *j, const void *rec, uint32_t len, uint64_t seq);
+
+/* The params the header of every file after the first carries: for a
+ * writer whose first record changes them (the engine's resize command, which
+ * it sequences right after opening). Producer side, before the first
+ * journal_append only: -EBUSY after it. Returns 0. */
+int journal_set_params(journal_t *j, const uint8_t params[JOURNAL_PARAMS_SIZE]);
 
 /* The seq of the last record handed to the kernel / known to be on stable
  * storage (next_seq - 1 before any). Any thread; never decrease. */
@@ -179,7 +194,9 @@ typedef enum journal_problem {
     JOURNAL_SEQ_GAP,         /* a valid record whose seq is not the one after the last */
     JOURNAL_MISSING_FILE,    /* a file starts after the seq that should come next, or the
                                 journal starts after from_seq */
-    JOURNAL_BAD_HEADER,      /* a file header is not a valid version-1 header for its name */
+    JOURNAL_BAD_HEADER,      /* a file header is not a valid header for its name */
+    JOURNAL_OTHER_VERSION,   /* a file of another journal format: not damage, and not this
+                                build's to read or repair */
 } journal_problem_t;
 
 const char *journal_problem_name(journal_problem_t p);
@@ -221,6 +238,16 @@ typedef int (*journal_record_fn)(void *ctx, uint64_t seq, const void *payload, u
  * Safe against a live writer, which it may see as a torn tail. */
 int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal_record_fn fn, void *ctx,
                  journal_scan_t *res, err_t *err);
+
+/* Called with each file's first seq and header params once its header has
+ * checked out, before any of its records reach fn (even for a file whose
+ * first records lie before from_seq). A non-zero return stops the scan, and
+ * journal_scan_files returns that value. */
+typedef int (*journal_file_fn)(void *ctx, uint64_t first_seq, const uint8_t params[JOURNAL_PARAMS_SIZE]);
+
+/* journal_scan, with file_fn (may be NULL) told of each file it opens. */
+int journal_scan_files(const char *dir, uint64_t from_seq, uint64_t until_seq, journal_record_fn fn,
+                       journal_file_fn file_fn, void *ctx, journal_scan_t *res, err_t *err);
 
 /* Cuts a torn tail that journal_scan reported: truncates res->file to
  * res->offset (deletes it when the tear is in its header) and fsyncs. Only

@@ -108,7 +108,8 @@ int journal_open_list(const char *dir, int *dirfd, uint64_t **seqs, size_t *n, e
 
 enum { HEADER_CRC_BYTES = offsetof(journal_file_header_t, crc) };
 
-void journal_header_build(journal_file_header_t *h, uint64_t first_seq, uint64_t created_unix_ns)
+void journal_header_build(journal_file_header_t *h, uint64_t first_seq, uint64_t created_unix_ns,
+                          const uint8_t params[JOURNAL_PARAMS_SIZE])
 {
     memset(h, 0, sizeof(*h));
     memcpy(h->magic, JOURNAL_MAGIC, sizeof(h->magic));
@@ -116,17 +117,21 @@ void journal_header_build(journal_file_header_t *h, uint64_t first_seq, uint64_t
     h->header_size = JOURNAL_HEADER_SIZE;
     h->first_seq = first_seq;
     h->created_unix_ns = created_unix_ns;
+    memcpy(h->params, params, JOURNAL_PARAMS_SIZE);
     h->crc = crc32c(0, h, HEADER_CRC_BYTES);
 }
 
-const char *journal_header_problem(const journal_file_header_t *h)
+const char *journal_header_problem(const journal_file_header_t *h, int *other_version)
 {
+    *other_version = 0;
     if (memcmp(h->magic, JOURNAL_MAGIC, sizeof(h->magic)) != 0)
         return "bad magic";
+    if (h->version != JOURNAL_VERSION) {
+        *other_version = 1;
+        return "another journal format";
+    }
     if (h->crc != crc32c(0, h, HEADER_CRC_BYTES))
         return "header crc mismatch";
-    if (h->version != JOURNAL_VERSION)
-        return "unknown version";
     if (h->header_size != JOURNAL_HEADER_SIZE)
         return "unexpected header size";
     if (h->first_seq == 0 || h->first_seq == UINT64_MAX)

@@ -28,11 +28,15 @@ int journal_list(int dirfd, uint64_t **seqs, size_t *n);
  * nothing left open. */
 int journal_open_list(const char *dir, int *dirfd, uint64_t **seqs, size_t *n, err_t *err);
 
-/* Fills a version-1 header for a file whose first record is first_seq. */
-void journal_header_build(journal_file_header_t *h, uint64_t first_seq, uint64_t created_unix_ns);
+/* Fills a header of this version for a file whose first record is
+ * first_seq, carrying params. */
+void journal_header_build(journal_file_header_t *h, uint64_t first_seq, uint64_t created_unix_ns,
+                          const uint8_t params[JOURNAL_PARAMS_SIZE]);
 
-/* NULL when h is a valid version-1 header, else what is wrong with it. */
-const char *journal_header_problem(const journal_file_header_t *h);
+/* NULL when h is a valid header of this version, else what is wrong with it.
+ * *other_version is set when h is a journal header of another version (its
+ * magic, then a version other than JOURNAL_VERSION): not damage. */
+const char *journal_header_problem(const journal_file_header_t *h, int *other_version);
 
 /* The CRC a record frame of fsz bytes carries: over bytes 0..3 (len) and
  * 8..fsz-1 (seq, payload, padding), i.e. every byte but the CRC field. */

@@ -31,12 +31,12 @@ _Static_assert((int)SCAN_BUF_BYTES >= (int)JOURNAL_FRAME_MAX && (int)SCAN_BUF_BY
                "a frame fits in the scan buffer");
 
 static const char *const problem_names[] = {
-    "ok", "torn tail", "corrupt record", "seq gap", "missing file", "bad header",
+    "ok", "torn tail", "corrupt record", "seq gap", "missing file", "bad header", "other journal format",
 };
 
 const char *journal_problem_name(journal_problem_t p)
 {
-    return (unsigned)p <= JOURNAL_BAD_HEADER ? problem_names[p] : "?";
+    return (unsigned)p <= JOURNAL_OTHER_VERSION ? problem_names[p] : "?";
 }
 
 /* A window onto one file, refilled with pread. */
@@ -195,8 +195,9 @@ static int scan_records(scan_t *s, bool last, uint64_t *expected, uint64_t from,
 }
 
 /* Opens the file named for name_seq and checks its header. On success rd is
- * open on it and *first is its first seq. */
-static int scan_open_file(scan_t *s, int dirfd, uint64_t name_seq, bool last, uint64_t *first)
+ * open on it, *first is its first seq and params its header's params. */
+static int scan_open_file(scan_t *s, int dirfd, uint64_t name_seq, bool last, uint64_t *first,
+                          uint8_t params[JOURNAL_PARAMS_SIZE])
 {
     journal_scan_t *res = s->res;
     reader_t *rd = &s->rd;
@@ -227,17 +228,28 @@ static int scan_open_file(scan_t *s, int dirfd, uint64_t name_seq, bool last, ui
             return err_set(s->err, -ENOMEM, "journal scan: out of memory");
         rd->cap = want;
     }
+    /* magic and version first, where every version has them: a file of
+     * another format is that, whatever its length. */
+    enum { VERSION_END = offsetof(journal_file_header_t, version) + sizeof(uint32_t) };
+    journal_file_header_t h;
+    memset(&h, 0, sizeof(h));
+    uint64_t have = rd->size < JOURNAL_HEADER_SIZE ? rd->size : JOURNAL_HEADER_SIZE;
+    if (have >= VERSION_END) {
+        const uint8_t *p = rd_get(rd, 0, have);
+        if (p == NULL)
+            return io_error(s, 0);
+        memcpy(&h, p, have);
+        if (memcmp(h.magic, JOURNAL_MAGIC, sizeof(h.magic)) == 0 && h.version != JOURNAL_VERSION)
+            return report(s, JOURNAL_OTHER_VERSION, 0, "written in journal format %" PRIu32 "; this build reads "
+                          "format %d only: replay it with the bourse that wrote it", h.version, JOURNAL_VERSION);
+    }
     if (rd->size < JOURNAL_HEADER_SIZE) {
         if (last)
             return report(s, JOURNAL_TORN_TAIL, 0, "%" PRIu64 " bytes: shorter than a file header", rd->size);
         return report(s, JOURNAL_BAD_HEADER, 0, "%" PRIu64 " bytes: shorter than a file header", rd->size);
     }
-    const uint8_t *p = rd_get(rd, 0, JOURNAL_HEADER_SIZE);
-    if (p == NULL)
-        return io_error(s, 0);
-    journal_file_header_t h;
-    memcpy(&h, p, sizeof(h));
-    const char *why = journal_header_problem(&h);
+    int other_version;
+    const char *why = journal_header_problem(&h, &other_version);
     if (why != NULL) {
         if (last) {
             int z = rd_zeros_from(rd, 0);
@@ -252,12 +264,19 @@ static int scan_open_file(scan_t *s, int dirfd, uint64_t name_seq, bool last, ui
         return report(s, JOURNAL_BAD_HEADER, 0, "the header says first seq %" PRIu64 ", the name another",
                       h.first_seq);
     *first = h.first_seq;
+    memcpy(params, h.params, JOURNAL_PARAMS_SIZE);
     res->offset = JOURNAL_HEADER_SIZE;
     return 0;
 }
 
 int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal_record_fn fn, void *ctx,
                  journal_scan_t *res, err_t *err)
+{
+    return journal_scan_files(dir, from_seq, until_seq, fn, NULL, ctx, res, err);
+}
+
+int journal_scan_files(const char *dir, uint64_t from_seq, uint64_t until_seq, journal_record_fn fn,
+                       journal_file_fn file_fn, void *ctx, journal_scan_t *res, err_t *err)
 {
     memset(res, 0, sizeof(*res));
     res->problem = JOURNAL_OK;
@@ -292,12 +311,15 @@ int journal_scan(const char *dir, uint64_t from_seq, uint64_t until_seq, journal
     for (size_t i = start; i < n; i++) {
         bool last = i == n - 1;
         uint64_t first = 0;
-        rc = scan_open_file(&s, dirfd, seqs[i], last, &first);
+        uint8_t params[JOURNAL_PARAMS_SIZE];
+        rc = scan_open_file(&s, dirfd, seqs[i], last, &first, params);
         if (rc == 0 && expected != 0 && first != expected) {
             rc = report(&s, first > expected ? JOURNAL_MISSING_FILE : JOURNAL_SEQ_GAP, 0,
                         "the file starts at seq %" PRIu64 " where %" PRIu64 " was due%s", first, expected,
                         first > expected ? ": a file is missing" : ": it overlaps the file before");
         }
+        if (rc == 0 && file_fn != NULL)
+            rc = file_fn(ctx, first, params);
         if (rc == 0) {
             expected = first;
             rc = scan_records(&s, last, &expected, from_seq, until_seq, fn, ctx);

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC UINT64_C(0x4753455352554f42) /* "BOURSESG" read little-endian */
-#define SHM_LAYOUT_VERSION 6u
+#define SHM_LAYOUT_VERSION 7u
 #define SHM_LINE 64u          /* cache line */
 #define SHM_PAIR 128u         /* adjacent-line prefetch pair: keep sides apart by this */
 #define SHM_PAGE 4096u
@@ -151,7 +151,7 @@ typedef struct shm_header {
     uint32_t reader_max;
     uint32_t evlog_capacity;        /* records in the event log, power of two */
     uint32_t rec_size;              /* sizeof(rec_t) of the writer */
-    uint32_t pad0;
+    uint32_t proto_version;         /* PROTO_VERSION (proto.h) of the records on the rings and the log */
     /* regions: byte offsets from the segment start */
     uint64_t clients_off;
     uint64_t readers_off;
@@ -180,6 +180,7 @@ _Static_assert(offsetof(shm_header_t, ring_capacity) == 92, "header layout");
 _Static_assert(offsetof(shm_header_t, reader_max) == 96, "header layout");
 _Static_assert(offsetof(shm_header_t, evlog_capacity) == 100, "header layout");
 _Static_assert(offsetof(shm_header_t, rec_size) == 104, "header layout");
+_Static_assert(offsetof(shm_header_t, proto_version) == 108, "header layout");
 _Static_assert(offsetof(shm_header_t, clients_off) == 112, "header layout");
 _Static_assert(offsetof(shm_header_t, readers_off) == 120, "header layout");
 _Static_assert(offsetof(shm_header_t, rings_off) == 128, "header layout");

@@ -51,6 +51,7 @@ typedef struct mcmd {
         cmd_query_book_t query_book;
         cmd_query_account_t query_account;
         cmd_query_order_t query_order;
+        cmd_resize_t resize;
         uint8_t raw[PROTO_PAYLOAD_MAX];
     } u;
 } mcmd_t;
@@ -88,6 +89,9 @@ void matcher_config_defaults(matcher_config_t *cfg);
 int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn sink, void *ctx,
                    err_t *err);
 void matcher_destroy(matcher_t *m);
+
+/* The capacities m was created with. */
+const matcher_config_t *matcher_config(const matcher_t *m);
 
 /* Applies one command. Before it, GTD orders whose time is at or before
  * cmd->ts_ns expire (their events carry cmd->seq). Never fails: a bad command
@@ -181,6 +185,14 @@ int matcher_save(const matcher_t *m, matcher_write_fn fn, void *ctx);
  * larger capacities than m's config -ENOSPC, each with a message. After an
  * error m is in no useful state: destroy it. */
 int matcher_load(matcher_t *m, matcher_read_fn fn, void *ctx, err_t *err);
+
+/* Moves the state of *m into a new matcher with capacities cfg (each at
+ * least *m's: a state always fits) and the same sink, and destroys the old
+ * one: the result has the same digest and gives the same events as a load
+ * of *m's snapshot would. Needs both matchers' memory for a moment. Returns
+ * 0, or a negative errno with a message and *m untouched. Not for the hot
+ * path: it allocates. */
+int matcher_resize(matcher_t **m, const matcher_config_t *cfg, err_t *err);
 
 /* Bytes the matcher allocated at create. */
 uint64_t matcher_memory_bytes(const matcher_t *m);

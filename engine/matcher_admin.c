@@ -106,6 +106,11 @@ int matcher_create(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn
     return 0;
 }
 
+const matcher_config_t *matcher_config(const matcher_t *m)
+{
+    return &m->cfg;
+}
+
 void matcher_destroy(matcher_t *m)
 {
     if (m == NULL)

@@ -487,3 +487,63 @@ int matcher_load(matcher_t *m, matcher_read_fn fn, void *ctx, err_t *err)
         r.rc = totals_match(m, err);
     return r.rc;
 }
+
+/* ---------------------------------------------------------------- resize */
+
+/* The state in memory between the save and the load of a resize. */
+typedef struct membuf {
+    uint8_t *p;
+    size_t len, cap, pos;
+} membuf_t;
+
+static int mem_write(void *ctx, const void *p, size_t n)
+{
+    membuf_t *b = ctx;
+    if (n > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap - b->len < n)
+            cap *= 2;
+        uint8_t *q = realloc(b->p, cap);
+        if (q == NULL)
+            return -ENOMEM;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static int mem_read(void *ctx, void *p, size_t n)
+{
+    membuf_t *b = ctx;
+    if (n > b->len - b->pos)
+        return -ENODATA;
+    memcpy(p, b->p + b->pos, n);
+    b->pos += n;
+    return 0;
+}
+
+int matcher_resize(matcher_t **m, const matcher_config_t *cfg, err_t *err)
+{
+    matcher_t *old = *m, *n = NULL;
+    if (!cfg_fits(cfg, &old->cfg))
+        return err_set(err, -EINVAL, "a resize only grows capacities");
+    int rc = matcher_create(&n, cfg, old->sink, old->sink_ctx, err);
+    if (rc < 0)
+        return rc;
+    membuf_t b = {0};
+    rc = matcher_save(old, mem_write, &b);
+    if (rc < 0)
+        err_set(err, rc, "resize: saving the state: %s", strerror(-rc));
+    else
+        rc = matcher_load(n, mem_read, &b, err);
+    free(b.p);
+    if (rc < 0) {
+        matcher_destroy(n);
+        return rc;
+    }
+    matcher_destroy(old);
+    *m = n;
+    return 0;
+}

@@ -13,6 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of every layout in this file and of the journal record
+ * (recover_cmd_t), and of what the commands mean. It travels in the segment
+ * header, in every journal file header and in every snapshot header: a
+ * process or a file of another version is refused, never misread. Any change
+ * to a payload's layout, or to what a command does with the same bytes, bumps
+ * it (tests/engine/test_proto.c holds each version's layout fingerprint and
+ * fails when the layout changes under the same number). */
+#define PROTO_VERSION 1u
+
 /* ---------------------------------------------------------------- enums */
 
 enum side { SIDE_BUY = 0, SIDE_SELL = 1 };
@@ -99,6 +108,7 @@ enum cmd_type_matcher {
     CMD_AMEND = 4,
     CMD_MASS_CANCEL = 5,
     CMD_TIMER = 6,          /* engine-made: expire GTD orders up to the command's time */
+    CMD_RESIZE = 7,         /* engine-made: the matcher's capacities grow (cmd_resize_t) */
     /* Queries change nothing. They are sequenced like every command, so their
      * answer is the state after every command before them and before every
      * command after them: a reader applies the events with a higher cmd_seq
@@ -194,6 +204,22 @@ typedef struct cmd_fee_tier {
     int32_t maker_bps, taker_bps; /* 0..1000 */
     uint32_t pad;
 } cmd_fee_tier_t;
+
+/* CMD_RESIZE, engine-made (src SRC_ENGINE; refused from anyone else): from
+ * this seq on the matcher has these capacities, its state unchanged. The
+ * engine sequences one at start when its [matcher] config grows a capacity
+ * of the history it recovered, so that every replay grows it at the same
+ * seq. Answered with EVT_ADMIN (the payload echoed). */
+typedef struct cmd_resize {
+    uint32_t max_orders;
+    uint32_t max_gtd;
+    uint32_t max_accounts;
+    uint32_t max_assets;
+    uint32_t max_instruments;
+    uint32_t max_levels;
+    uint32_t max_account_orders;
+    uint32_t pad;
+} cmd_resize_t;
 
 enum { QUERY_DEPTH_MAX = 1000, QUERY_ORDERS_MAX = 1000 };
 
@@ -344,6 +370,127 @@ typedef struct evt_digest {
 /* The largest payload: records must hold it. */
 #define PROTO_PAYLOAD_MAX 88
 
+/* Every field other processes and the journal read sits where version
+ * PROTO_VERSION says: a change here is a new version. */
+#define PROTO_AT(t, f, off) _Static_assert(offsetof(t, f) == (off), #t "." #f " offset")
+PROTO_AT(cmd_new_order_t, client_order_id, 0);
+PROTO_AT(cmd_new_order_t, price, 8);
+PROTO_AT(cmd_new_order_t, qty, 16);
+PROTO_AT(cmd_new_order_t, expire_ns, 24);
+PROTO_AT(cmd_new_order_t, account, 32);
+PROTO_AT(cmd_new_order_t, instrument, 36);
+PROTO_AT(cmd_new_order_t, side, 40);
+PROTO_AT(cmd_new_order_t, type, 41);
+PROTO_AT(cmd_new_order_t, tif, 42);
+PROTO_AT(cmd_new_order_t, stp, 43);
+PROTO_AT(cmd_new_order_t, flags, 44);
+PROTO_AT(cmd_cancel_t, order_id, 0);
+PROTO_AT(cmd_cancel_t, client_order_id, 8);
+PROTO_AT(cmd_cancel_t, account, 16);
+PROTO_AT(cmd_amend_t, order_id, 0);
+PROTO_AT(cmd_amend_t, client_order_id, 8);
+PROTO_AT(cmd_amend_t, new_price, 16);
+PROTO_AT(cmd_amend_t, new_qty, 24);
+PROTO_AT(cmd_amend_t, account, 32);
+PROTO_AT(cmd_mass_cancel_t, account, 0);
+PROTO_AT(cmd_mass_cancel_t, instrument, 4);
+PROTO_AT(cmd_add_asset_t, name, 0);
+PROTO_AT(cmd_add_asset_t, asset, 16);
+PROTO_AT(cmd_add_asset_t, decimals, 20);
+PROTO_AT(cmd_add_instrument_t, symbol, 0);
+PROTO_AT(cmd_add_instrument_t, instrument, 16);
+PROTO_AT(cmd_add_instrument_t, base, 20);
+PROTO_AT(cmd_add_instrument_t, quote, 24);
+PROTO_AT(cmd_add_instrument_t, band_bps, 28);
+PROTO_AT(cmd_add_instrument_t, tick_size, 32);
+PROTO_AT(cmd_add_instrument_t, lot_size, 40);
+PROTO_AT(cmd_add_instrument_t, min_qty, 48);
+PROTO_AT(cmd_add_instrument_t, max_qty, 56);
+PROTO_AT(cmd_add_instrument_t, ref_price, 64);
+PROTO_AT(cmd_instrument_t, instrument, 0);
+PROTO_AT(cmd_account_t, account, 0);
+PROTO_AT(cmd_account_t, fee_tier, 4);
+PROTO_AT(cmd_funds_t, account, 0);
+PROTO_AT(cmd_funds_t, asset, 4);
+PROTO_AT(cmd_funds_t, amount, 8);
+PROTO_AT(cmd_fee_tier_t, tier, 0);
+PROTO_AT(cmd_fee_tier_t, maker_bps, 4);
+PROTO_AT(cmd_fee_tier_t, taker_bps, 8);
+PROTO_AT(cmd_resize_t, max_orders, 0);
+PROTO_AT(cmd_resize_t, max_gtd, 4);
+PROTO_AT(cmd_resize_t, max_accounts, 8);
+PROTO_AT(cmd_resize_t, max_assets, 12);
+PROTO_AT(cmd_resize_t, max_instruments, 16);
+PROTO_AT(cmd_resize_t, max_levels, 20);
+PROTO_AT(cmd_resize_t, max_account_orders, 24);
+PROTO_AT(cmd_query_book_t, instrument, 0);
+PROTO_AT(cmd_query_book_t, depth, 4);
+PROTO_AT(cmd_query_account_t, after_order_id, 0);
+PROTO_AT(cmd_query_account_t, account, 8);
+PROTO_AT(cmd_query_account_t, limit, 12);
+PROTO_AT(cmd_query_account_t, what, 16);
+PROTO_AT(evt_accepted_t, order_id, 0);
+PROTO_AT(evt_accepted_t, client_order_id, 8);
+PROTO_AT(evt_accepted_t, price, 16);
+PROTO_AT(evt_accepted_t, qty, 24);
+PROTO_AT(evt_accepted_t, expire_ns, 32);
+PROTO_AT(evt_accepted_t, account, 40);
+PROTO_AT(evt_accepted_t, instrument, 44);
+PROTO_AT(evt_accepted_t, side, 48);
+PROTO_AT(evt_accepted_t, type, 49);
+PROTO_AT(evt_accepted_t, tif, 50);
+PROTO_AT(evt_accepted_t, stp, 51);
+PROTO_AT(evt_accepted_t, flags, 52);
+PROTO_AT(evt_rejected_t, client_order_id, 0);
+PROTO_AT(evt_rejected_t, order_id, 8);
+PROTO_AT(evt_rejected_t, account, 16);
+PROTO_AT(evt_rejected_t, cmd_type, 20);
+PROTO_AT(evt_rejected_t, reason, 22);
+PROTO_AT(evt_trade_t, trade_id, 0);
+PROTO_AT(evt_trade_t, maker_order_id, 8);
+PROTO_AT(evt_trade_t, taker_order_id, 16);
+PROTO_AT(evt_trade_t, price, 24);
+PROTO_AT(evt_trade_t, qty, 32);
+PROTO_AT(evt_trade_t, maker_fee, 40);
+PROTO_AT(evt_trade_t, taker_fee, 48);
+PROTO_AT(evt_trade_t, maker_account, 56);
+PROTO_AT(evt_trade_t, taker_account, 60);
+PROTO_AT(evt_trade_t, instrument, 64);
+PROTO_AT(evt_trade_t, taker_side, 68);
+PROTO_AT(evt_trade_t, maker_done, 69);
+PROTO_AT(evt_cancelled_t, order_id, 0);
+PROTO_AT(evt_cancelled_t, client_order_id, 8);
+PROTO_AT(evt_cancelled_t, qty, 16);
+PROTO_AT(evt_cancelled_t, account, 24);
+PROTO_AT(evt_cancelled_t, instrument, 28);
+PROTO_AT(evt_cancelled_t, reason, 32);
+PROTO_AT(evt_cancelled_t, side, 33);
+PROTO_AT(evt_replaced_t, order_id, 0);
+PROTO_AT(evt_replaced_t, client_order_id, 8);
+PROTO_AT(evt_replaced_t, price, 16);
+PROTO_AT(evt_replaced_t, qty, 24);
+PROTO_AT(evt_replaced_t, account, 32);
+PROTO_AT(evt_replaced_t, instrument, 36);
+PROTO_AT(evt_replaced_t, kept_priority, 40);
+PROTO_AT(evt_replaced_t, side, 41);
+PROTO_AT(evt_book_t, price, 0);
+PROTO_AT(evt_book_t, qty, 8);
+PROTO_AT(evt_book_t, orders, 16);
+PROTO_AT(evt_book_t, instrument, 20);
+PROTO_AT(evt_book_t, side, 24);
+PROTO_AT(evt_balance_t, available, 0);
+PROTO_AT(evt_balance_t, held, 8);
+PROTO_AT(evt_balance_t, account, 16);
+PROTO_AT(evt_balance_t, asset, 20);
+PROTO_AT(evt_instrument_t, def, 0);
+PROTO_AT(evt_instrument_t, halted, 72);
+PROTO_AT(evt_query_end_t, next_after, 0);
+PROTO_AT(evt_query_end_t, count, 8);
+PROTO_AT(evt_query_end_t, cmd_type, 12);
+PROTO_AT(evt_query_end_t, more, 14);
+PROTO_AT(evt_digest_t, digest, 0);
+PROTO_AT(evt_digest_t, resting, 8);
+
 _Static_assert(sizeof(cmd_new_order_t) == 48, "cmd_new_order layout");
 _Static_assert(sizeof(cmd_cancel_t) == 24, "cmd_cancel layout");
 _Static_assert(offsetof(cmd_cancel_t, order_id) == 0 && offsetof(cmd_amend_t, order_id) == 0,
@@ -363,6 +510,10 @@ _Static_assert(sizeof(cmd_query_book_t) == 8, "cmd_query_book layout");
 _Static_assert(sizeof(cmd_query_account_t) == 24, "cmd_query_account layout");
 _Static_assert(sizeof(evt_instrument_t) == 80, "evt_instrument layout");
 _Static_assert(sizeof(evt_query_end_t) == 16, "evt_query_end layout");
+_Static_assert(sizeof(cmd_mass_cancel_t) == 8 && sizeof(cmd_instrument_t) == 8 && sizeof(cmd_account_t) == 8,
+               "small command layouts");
+_Static_assert(sizeof(cmd_resize_t) == 32, "cmd_resize layout");
+_Static_assert(sizeof(cmd_fee_tier_t) == 16 && sizeof(evt_digest_t) == 16, "small payload layouts");
 _Static_assert(sizeof(evt_instrument_t) <= PROTO_PAYLOAD_MAX, "payload bound");
 _Static_assert(sizeof(cmd_add_instrument_t) <= PROTO_PAYLOAD_MAX, "payload bound");
 _Static_assert(sizeof(evt_trade_t) <= PROTO_PAYLOAD_MAX, "payload bound");

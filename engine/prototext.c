@@ -173,7 +173,7 @@ const char *prototext_command_name(uint16_t type)
     for (unsigned i = 0; i < N(commands); i++)
         if (commands[i].type == type)
             return commands[i].name;
-    return type == CMD_TIMER ? "timer" : NULL;
+    return type == CMD_TIMER ? "timer" : type == CMD_RESIZE ? "resize" : NULL;
 }
 
 const char *prototext_reason_name(uint16_t reason)

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "journal_int.h"
 #include "layout.h"
+#include "params.h"
 #include "snapshot.h"
 
 static void engine_answer(matcher_sink_fn sink, void *ctx, const mcmd_t *cmd, uint16_t type, const void *p,
@@ -29,24 +31,47 @@ static void engine_answer(matcher_sink_fn sink, void *ctx, const mcmd_t *cmd, ui
     sink(ctx, &ev, 1, 1);
 }
 
-void recover_step(matcher_t *m, matcher_sink_fn sink, void *sink_ctx, const mcmd_t *cmd)
+int recover_step(matcher_t **m, matcher_sink_fn sink, void *sink_ctx, const mcmd_t *cmd, err_t *err)
 {
-    if (cmd->len > PROTO_PAYLOAD_MAX || (cmd->type == CMD_TIMER && cmd->src != SRC_ENGINE)) {
+    int engine_only = cmd->type == CMD_TIMER || cmd->type == CMD_RESIZE;
+    if (cmd->len > PROTO_PAYLOAD_MAX || (engine_only && cmd->src != SRC_ENGINE)) {
         evt_rejected_t r = {.account = PROTO_NO_ACCOUNT, .cmd_type = cmd->type,
                             .reason = cmd->len > PROTO_PAYLOAD_MAX ? REJ_BAD_LENGTH : REJ_UNKNOWN_COMMAND};
         engine_answer(sink, sink_ctx, cmd, EVT_REJECTED, &r, sizeof(r));
     } else if (cmd->type == CMD_ECHO) {
         engine_answer(sink, sink_ctx, cmd, EVT_ECHO, cmd->u.raw, cmd->len);
+    } else if (cmd->type == CMD_RESIZE) {
+        const cmd_resize_t *z = &cmd->u.resize;
+        matcher_config_t c = {z->max_orders, z->max_gtd, z->max_accounts, z->max_assets, z->max_instruments,
+                              z->max_levels, z->max_account_orders};
+        err_t why = {0};
+        int rc = matcher_resize(m, &c, &why);
+        if (rc < 0)
+            return err_set(err, rc, "seq %" PRIu64 ": resizing the matcher: %s", cmd->seq, why.msg);
+        engine_answer(sink, sink_ctx, cmd, EVT_ADMIN, z, sizeof(*z));
     } else {
-        matcher_apply(m, cmd);
+        matcher_apply(*m, cmd);
     }
+    return 0;
+}
+
+void recover_resize_cmd(mcmd_t *cmd, const matcher_config_t *cfg)
+{
+    cmd->type = CMD_RESIZE;
+    cmd->src = SRC_ENGINE;
+    cmd->len = sizeof(cmd_resize_t);
+    memset(cmd->u.raw, 0, sizeof(cmd->u.raw));
+    cmd->u.resize = (cmd_resize_t){cfg->max_orders, cfg->max_gtd, cfg->max_accounts, cfg->max_assets,
+                                   cfg->max_instruments, cfg->max_levels, cfg->max_account_orders, 0};
 }
 
 typedef struct replay {
-    matcher_t *m;
+    matcher_t *m;               /* NULL until a snapshot or the first journal file sets it up */
     const recover_opts_t *opts;
     recover_result_t *res;
     uint64_t expect;            /* the next seq */
+    int failed;                 /* why holds the error that stopped the scan */
+    err_t why;
 } replay_t;
 
 static int apply_record(void *ctx, uint64_t seq, const void *payload, uint32_t len)
@@ -60,12 +85,49 @@ static int apply_record(void *ctx, uint64_t seq, const void *payload, uint32_t l
         return -EBADMSG;
     if (r->opts->on_command != NULL)
         r->opts->on_command(r->opts->ctx, &c);
-    recover_step(r->m, r->opts->sink, r->opts->sink_ctx, &c.cmd);
+    int rc = recover_step(&r->m, r->opts->sink, r->opts->sink_ctx, &c.cmd, &r->why);
+    if (rc < 0) {
+        r->failed = 1;
+        return rc;
+    }
     r->expect = seq + 1;
     r->res->last_seq = seq;
     r->res->last_ts_ns = c.cmd.ts_ns;
     r->res->replayed++;
     return 0;
+}
+
+/* Each journal file's header says what the history ran with at its first
+ * seq: with no snapshot, the first one builds the matcher; after that, a file
+ * that starts where the state is must agree with it (a resize is a command,
+ * so the capacities change only through the records). */
+static int check_file(void *ctx, uint64_t first_seq, const uint8_t raw[JOURNAL_PARAMS_SIZE])
+{
+    replay_t *r = ctx;
+    params_t p;
+    memcpy(&p, raw, sizeof(p));
+    char what[JOURNAL_DIR_MAX + 64];
+    char name[JOURNAL_NAME_MAX];
+    journal_file_name(name, first_seq);
+    snprintf(what, sizeof(what), "journal file %s", name);
+    int rc = params_check(&p, what, &r->why);
+    if (rc == 0 && r->m == NULL) {
+        if (first_seq != 1) /* the scan reports a journal that starts late before opening it */
+            rc = err_set(&r->why, -EPROTO, "%s: no state to continue from seq %" PRIu64, what, first_seq);
+        err_t why = {0};
+        if (rc == 0)
+            rc = matcher_create(&r->m, &p.matcher, r->opts->sink, r->opts->sink_ctx, &why);
+        if (rc < 0)
+            err_set(&r->why, rc, "%s: %s", what, why.msg);
+    } else if (rc == 0 && first_seq == r->expect) {
+        char diff[128];
+        if (params_compare(matcher_config(r->m), &p.matcher, diff, sizeof(diff)) != PARAMS_SAME)
+            rc = err_set(&r->why, -EPROTO, "%s says [matcher] %s from the state at seq %" PRIu64
+                         ", which no command changed: not the history it continues", what, diff, first_seq - 1);
+    }
+    if (rc < 0)
+        r->failed = 1;
+    return rc;
 }
 
 /* Copies the first n bytes of src to dst (a new file), fsynced. */
@@ -138,9 +200,10 @@ static int quarantine(const journal_scan_t *s, char *where, size_t n, uint32_t *
     return rc;
 }
 
-/* The newest snapshot that loads; falls back one at a time. */
-static int load_snapshot(matcher_t **m, const matcher_config_t *cfg, matcher_sink_fn sink, void *sink_ctx,
-                         const char *dir, uint64_t until, recover_result_t *res, err_t *err)
+/* The newest snapshot that loads; falls back one at a time. A snapshot of
+ * another version is not damage: recovery stops there. */
+static int load_snapshot(matcher_t **m, matcher_sink_fn sink, void *sink_ctx, const char *dir, uint64_t until,
+                         recover_result_t *res, err_t *err)
 {
     static uint64_t seqs[SNAPSHOT_LIST_MAX];
     int n = snapshot_list(dir, seqs, SNAPSHOT_LIST_MAX);
@@ -149,25 +212,19 @@ static int load_snapshot(matcher_t **m, const matcher_config_t *cfg, matcher_sin
         if (seqs[i] > until)
             continue;
         err_t why = {0};
-        int rc = snapshot_load(dir, seqs[i], *m, &why);
+        int rc = snapshot_load(dir, seqs[i], m, sink, sink_ctx, &why);
         if (rc == 0) {
             res->snapshot_seq = seqs[i];
             res->last_seq = seqs[i];
             return 0;
         }
-        if (rc == -ENOSPC)
+        if (rc == -EPROTONOSUPPORT || rc == -ENOMEM)
             return err_set(err, rc, "%s", why.msg);
         res->snapshots_skipped++;
         used += (size_t)snprintf(res->note + used, used < sizeof(res->note) ? sizeof(res->note) - used : 0,
                                  "%s; ", why.msg);
         if (used >= sizeof(res->note))
             used = sizeof(res->note) - 1;
-        /* The failed load left m half-built: start again from a fresh one. */
-        matcher_destroy(*m);
-        *m = NULL;
-        rc = matcher_create(m, cfg, sink, sink_ctx, err);
-        if (rc < 0)
-            return rc;
     }
     return 0;
 }
@@ -210,21 +267,35 @@ int recover(matcher_t **out, const matcher_config_t *cfg, matcher_sink_fn sink, 
 {
     memset(res, 0, sizeof(*res));
     matcher_t *m = NULL;
-    int rc = matcher_create(&m, cfg, sink, sink_ctx, err);
-    if (rc < 0)
-        return rc;
+    int rc;
     if (opts->use_snapshots && snapshot_dir != NULL) {
-        rc = load_snapshot(&m, cfg, sink, sink_ctx, snapshot_dir, opts->until_seq, res, err);
-        if (rc < 0) {
-            matcher_destroy(m);
+        rc = load_snapshot(&m, sink, sink_ctx, snapshot_dir, opts->until_seq, res, err);
+        if (rc < 0)
             return rc;
-        }
     }
-    replay_t r = {m, opts, res, res->last_seq + 1};
+    replay_t r = {.m = m, .opts = opts, .res = res, .expect = res->last_seq + 1};
     journal_scan_t s;
     err_t why = {0};
-    rc = journal_scan(journal_dir, res->last_seq + 1, opts->until_seq, apply_record, &r, &s, &why);
+    rc = journal_scan_files(journal_dir, res->last_seq + 1, opts->until_seq, apply_record, check_file, &r, &s,
+                            &why);
+    m = r.m;
     res->problem = s.problem;
+    if (r.failed) {
+        matcher_destroy(m);
+        return err_set(err, rc, "journal %s: %s", journal_dir, r.why.msg);
+    }
+    if (s.problem == JOURNAL_OTHER_VERSION) {
+        /* Not damage, and not this build's to repair: nothing moves. */
+        matcher_destroy(m);
+        return err_set(err, -EPROTONOSUPPORT, "%s", why.msg);
+    }
+    if (m == NULL) {
+        /* Neither a snapshot nor a journal file from seq 1: an empty history
+         * (or one whose beginning is gone, refused below) starts from cfg. */
+        int crc = matcher_create(&m, cfg, sink, sink_ctx, err);
+        if (crc < 0)
+            return crc;
+    }
     if (s.files > 0 && s.start_seq > res->last_seq + 1) {
         matcher_destroy(m);
         return journal_starts_late(&s, res, err);

@@ -50,20 +50,30 @@ typedef struct recover_result {
                                    of the journal's end), for the log; "" when none */
 } recover_result_t;
 
-/* Applies one sequenced command the way the engine does: an echo or a
- * command the engine refuses (a payload longer than any command, a timer
- * that did not come from the engine) is answered here, the rest by the
- * matcher. The live engine and every replay go through it, so a replay gives
- * the same events. */
-void recover_step(matcher_t *m, matcher_sink_fn sink, void *sink_ctx, const mcmd_t *cmd);
+/* Applies one sequenced command the way the engine does: an echo, a resize
+ * or a command the engine refuses (a payload longer than any command, a
+ * timer or resize that did not come from the engine) is answered here, the
+ * rest by the matcher. The live engine and every replay go through it, so a
+ * replay gives the same events. A resize replaces *m. Returns 0, or (a
+ * resize that cannot be done: out of memory, a shrink) a negative errno with
+ * a message, the state unchanged and no event. */
+int recover_step(matcher_t **m, matcher_sink_fn sink, void *sink_ctx, const mcmd_t *cmd, err_t *err);
 
-/* Creates *m from cfg and sink (the sink sees the replayed commands' events)
- * and brings it to the newest state that snapshot_dir and journal_dir hold.
+/* Fills cmd's type, src, len and payload as the engine's resize to cfg. */
+void recover_resize_cmd(mcmd_t *cmd, const matcher_config_t *cfg);
+
+/* Creates *m with sink (the sink sees the replayed commands' events) and
+ * brings it to the newest state that snapshot_dir and journal_dir hold. The
+ * capacities are the history's: a snapshot's header, or the first journal
+ * file's, then every resize command; cfg only for a directory with neither
+ * (an empty history). Every journal file's header must agree with the state
+ * it continues, and files or snapshots of another version are refused
+ * (-EPROTONOSUPPORT), never repaired.
  * A snapshot that fails to load falls back to the one before; a problem in
  * the journal stops the replay there (nothing after it is applied) and is
  * reported in res->note. Returns 0 (res filled, possibly with a problem
  * handled), or a negative errno with a message when no state can be trusted
- * (an I/O error, a config too small for the saved state); -ENODATA when the
+ * (an I/O error, a resize that failed, a file whose params disagree); -ENODATA when the
  * journal starts after the seq the state needs next (its older files were
  * pruned or removed, and no snapshot from there on loads): nothing is
  * repaired then, the journal is not damaged. */

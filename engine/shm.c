@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "proc.h"
+#include "proto.h"
 
 #define SHM_DIR "/dev/shm"
 #define SHM_SIZE_MAX (UINT64_C(1) << 36) /* 64 GiB: far above any sane configuration */
@@ -111,6 +112,10 @@ int shm_validate(const void *base, size_t size, err_t *err)
                        h->layout_version, SHM_LAYOUT_VERSION);
     if (h->header_size != sizeof(shm_header_t))
         return err_set(err, -EPROTO, "corrupt segment header: header size %" PRIu32, h->header_size);
+    if (h->proto_version != PROTO_VERSION)
+        return err_set(err, -EPROTO,
+                       "segment carries records of protocol version %" PRIu32 " but this build speaks version %u: "
+                       "run the engine and its clients from the same build", h->proto_version, PROTO_VERSION);
     if (memchr(h->instance, '\0', sizeof(h->instance)) == NULL)
         return err_set(err, -EPROTO, "corrupt segment header: instance name not terminated");
 
@@ -276,6 +281,7 @@ static int shm_format(shm_t *s, const char *instance, uint64_t generation, err_t
     h->magic = SHM_MAGIC;
     h->layout_version = SHM_LAYOUT_VERSION;
     h->header_size = sizeof(shm_header_t);
+    h->proto_version = PROTO_VERSION;
     h->generation = generation;
     h->created_ns = clock_realtime_ns();
     memset(h->instance, 0, sizeof(h->instance));

@@ -110,6 +110,7 @@ int snapshot_write(const char *dir, const matcher_t *m, uint64_t seq, int gate_f
         h.body_bytes = o->bytes;
         h.digest = matcher_digest(m);
         h.body_crc = o->crc;
+        params_make(&h.params, matcher_config(m));
         h.header_crc = crc32c(0, &h, offsetof(snapshot_header_t, header_crc));
         if (pwrite(o->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
             rc = errno ? -errno : -EIO;
@@ -243,8 +244,30 @@ static int in_read(void *ctx, void *p, size_t n)
     return 0;
 }
 
-int snapshot_load(const char *dir, uint64_t seq, matcher_t *m, err_t *err)
+/* Checks the header of the snapshot of seq at path (st_size bytes long). */
+static int header_check(const snapshot_header_t *h, const char *path, uint64_t seq, uint64_t size, err_t *err)
 {
+    if (memcmp(h->magic, SNAPSHOT_MAGIC, sizeof(h->magic)) != 0)
+        return err_set(err, -EBADMSG, "snapshot %s: bad magic", path);
+    if (h->version != SNAPSHOT_VERSION)
+        return err_set(err, -EPROTONOSUPPORT, "snapshot %s is of snapshot format %" PRIu32 "; this build reads "
+                       "format %d only: load it with the bourse that wrote it", path, h->version, SNAPSHOT_VERSION);
+    if (h->header_size != SNAPSHOT_HEADER_SIZE ||
+        h->header_crc != crc32c(0, h, offsetof(snapshot_header_t, header_crc)))
+        return err_set(err, -EBADMSG, "snapshot %s: bad header (size or checksum)", path);
+    if (h->seq != seq)
+        return err_set(err, -EBADMSG, "snapshot %s: header says seq %" PRIu64, path, h->seq);
+    if (size != SNAPSHOT_HEADER_SIZE + h->body_bytes)
+        return err_set(err, -EBADMSG, "snapshot %s: %" PRIu64 " bytes, its header says %" PRIu64, path, size,
+                       SNAPSHOT_HEADER_SIZE + h->body_bytes);
+    char what[640];
+    snprintf(what, sizeof(what), "snapshot %s", path);
+    return params_check(&h->params, what, err);
+}
+
+int snapshot_load(const char *dir, uint64_t seq, matcher_t **out, matcher_sink_fn sink, void *ctx, err_t *err)
+{
+    *out = NULL;
     char path[600];
     snap_path(path, sizeof(path), dir, seq, "");
     in_t *in = malloc(sizeof(*in));
@@ -259,19 +282,27 @@ int snapshot_load(const char *dir, uint64_t seq, matcher_t *m, err_t *err)
     }
     snapshot_header_t h;
     struct stat st;
-    if (fstat(in->fd, &st) < 0 || pread(in->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
-        rc = err_set(err, -EBADMSG, "snapshot %s: shorter than its header", path);
-    else if (memcmp(h.magic, SNAPSHOT_MAGIC, sizeof(h.magic)) != 0 || h.version != SNAPSHOT_VERSION ||
-             h.header_size != SNAPSHOT_HEADER_SIZE ||
-             h.header_crc != crc32c(0, &h, offsetof(snapshot_header_t, header_crc)))
-        rc = err_set(err, -EBADMSG, "snapshot %s: bad header (magic, version or checksum)", path);
-    else if (h.seq != seq)
-        rc = err_set(err, -EBADMSG, "snapshot %s: header says seq %" PRIu64, path, h.seq);
-    else if ((uint64_t)st.st_size != SNAPSHOT_HEADER_SIZE + h.body_bytes)
-        rc = err_set(err, -EBADMSG, "snapshot %s: %" PRIu64 " bytes, its header says %" PRIu64, path,
-                     (uint64_t)st.st_size, SNAPSHOT_HEADER_SIZE + h.body_bytes);
+    matcher_t *m = NULL;
+    if (fstat(in->fd, &st) < 0 || pread(in->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+        /* Only its first words may be there: a file of another version can
+         * be shorter than this header. */
+        ssize_t got = pread(in->fd, &h, sizeof(h), 0);
+        if (got >= (ssize_t)offsetof(snapshot_header_t, header_size) &&
+            memcmp(h.magic, SNAPSHOT_MAGIC, sizeof(h.magic)) == 0 && h.version != SNAPSHOT_VERSION)
+            rc = header_check(&h, path, seq, 0, err);
+        else
+            rc = err_set(err, -EBADMSG, "snapshot %s: shorter than its header", path);
+    } else {
+        rc = header_check(&h, path, seq, (uint64_t)st.st_size, err);
+    }
     if (rc == 0 && lseek(in->fd, SNAPSHOT_HEADER_SIZE, SEEK_SET) < 0)
         rc = err_set(err, -errno, "snapshot %s: %s", path, strerror(errno));
+    if (rc == 0) {
+        err_t why = {0};
+        rc = matcher_create(&m, &h.params.matcher, sink, ctx, &why);
+        if (rc < 0)
+            rc = err_set(err, rc, "snapshot %s: %s", path, why.msg);
+    }
     if (rc == 0) {
         in->pos = in->len = 0;
         in->left = h.body_bytes;
@@ -283,9 +314,14 @@ int snapshot_load(const char *dir, uint64_t seq, matcher_t *m, err_t *err)
         else if (rc == 0 && matcher_digest(m) != h.digest)
             rc = err_set(err, -EBADMSG, "snapshot %s: the loaded state's digest differs from the saved one", path);
         else if (rc < 0)
-            rc = err_set(err, rc == -ENOSPC ? -ENOSPC : -EBADMSG, "snapshot %s: %s", path, why.msg);
+            rc = err_set(err, -EBADMSG, "snapshot %s: %s", path, why.msg);
     }
     close(in->fd);
     free(in);
-    return rc;
+    if (rc < 0) {
+        matcher_destroy(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
 }

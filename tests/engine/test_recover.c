@@ -12,6 +12,7 @@
 #include "journal_helpers.h"
 #include "matcher_fixture.h"
 #include "layout.h"
+#include "params.h"
 #include "recover.h"
 #include "snapshot.h"
 
@@ -41,6 +42,10 @@ static int journal_echoes(const char *dir, uint64_t first, uint64_t last, uint64
     journal_config_t c = cfg_for(dir);
     c.fsync = JOURNAL_FSYNC_NEVER;
     c.roll_bytes = roll_bytes;
+    matcher_config_t mc = fx_small_config();
+    params_t params;
+    params_make(&params, &mc); /* the snapshots' capacities: files and snapshots agree */
+    memcpy(c.params, &params, sizeof(params));
     journal_t *j;
     err_t err = {0};
     int rc = journal_open(&j, &c, first, &err);
