@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "proto.h"
 #include "shm.h"
 
 static const shm_geometry_t geo = {.client_max = 4, .ring_capacity = 64, .reader_max = 4,
@@ -86,6 +87,23 @@ static void test_attach_without_a_segment_says_so(void)
     err_t err = {0};
     CHECK_EQ(shm_attach(&c, "no-such-instance-here", &err), -ENOENT);
     CHECK_STR_HAS(err.msg, "is bourse-engine running?");
+}
+
+static void test_another_protocol_version_is_refused_with_a_clear_message(void)
+{
+    char inst[32];
+    check_instance(inst, sizeof(inst), "proto");
+    shm_t *e, *c;
+    err_t err = {0};
+    CHECK_EQ(shm_create(&e, inst, &geo, 0600, &err), 0);
+    uint32_t v = PROTO_VERSION + 1;
+    poke(inst, offsetof(shm_header_t, proto_version), &v, sizeof(v));
+    CHECK_EQ(shm_attach(&c, inst, &err), -EPROTO);
+    char want[96];
+    snprintf(want, sizeof(want), "records of protocol version %u but this build speaks version %u", v, PROTO_VERSION);
+    CHECK_STR_HAS(err.msg, want);
+    shm_close(e);
+    cleanup(inst);
 }
 
 static void test_wrong_layout_version_is_refused_with_a_clear_message(void)
@@ -272,6 +290,7 @@ int main(int argc, char **argv)
     RUN(test_second_engine_on_a_live_instance_is_refused);
     RUN(test_attach_without_a_segment_says_so);
     RUN(test_wrong_layout_version_is_refused_with_a_clear_message);
+    RUN(test_another_protocol_version_is_refused_with_a_clear_message);
     RUN(test_truncated_segment_is_refused);
     RUN(test_foreign_file_is_not_taken_for_a_segment);
     RUN(test_header_with_inconsistent_regions_is_refused);

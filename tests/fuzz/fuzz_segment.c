@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "shm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,6 +25,7 @@ static void make_image(void)
     image = calloc(1, image_size);
     h.magic = SHM_MAGIC;
     h.layout_version = SHM_LAYOUT_VERSION;
+    h.proto_version = PROTO_VERSION;
     h.header_size = sizeof(shm_header_t);
     memcpy(image, &h, sizeof(h));
     ring_format((ring_shm_t *)(image + h.rings_off), geo.ring_capacity, h.rec_size);
