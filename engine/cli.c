@@ -35,6 +35,15 @@ enum {
     WATCH_SLEEP_MAX_NS = 10000000,
 };
 
+/* Exit statuses (README, "Using it"). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_ERROR = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_REJECTED = 3,     /* send: the answer, durable, is a rejection */
+    CLI_EXIT_NOT_DURABLE = 4,  /* send: answered, but not durable by the deadline */
+};
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -48,7 +57,8 @@ static void usage(FILE *f)
           "  ping [-n COUNT]     send echo commands and print their round-trip times\n"
           "  watch [-n COUNT] [--raw FILE]  print events as JSON lines, or raw records to FILE\n"
           "  remove              delete a stopped instance's segment files from /dev/shm\n"
-          "  send CMD key=value...  send one command, print its events (exit 3: rejected)\n"
+          "  send CMD key=value...  send one command, print its events once durable\n"
+          "                      (exit 3: rejected; 4: not durable within 2 s, nothing printed)\n"
           "                      CMD: echo new-order cancel amend mass-cancel add-asset\n"
           "                      add-instrument halt resume add-account set-fee-tier\n"
           "                      define-fee-tier deposit withdraw query-book query-account\n"
@@ -212,6 +222,9 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* bourse ping: round trips of echoes through the sequencer. It claims no
+ * command done (an echo changes no state), so it measures up to the answer
+ * and does not wait for the journal, which would time the disk instead. */
 static int cmd_ping(const char *instance, int argc, char **argv)
 {
     long count = 5;
@@ -286,19 +299,43 @@ static int cmd_ping(const char *instance, int argc, char **argv)
     return rc;
 }
 
-/* bourse send: one command, then its events, up to the one marked last. */
+/* The events of one command, kept until the command is durable. */
+typedef struct answer {
+    rec_t *ev;
+    size_t n, cap;
+} answer_t;
+
+static int answer_add(answer_t *a, const rec_t *ev)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        rec_t *p = realloc(a->ev, cap * sizeof(*p));
+        if (p == NULL)
+            return -ENOMEM;
+        a->ev = p;
+        a->cap = cap;
+    }
+    a->ev[a->n++] = *ev;
+    return 0;
+}
+
+/* bourse send: one command, then its events, up to the one marked last, once
+ * the engine's durable sequence covers the command. The answer is held back
+ * until then: whatever reads stdout must never act on an answer that a crash
+ * could still take back ([journal] acks = durable; in fast mode the durable
+ * sequence follows sequencing and nothing waits). */
 static int cmd_send(const char *instance, int argc, char **argv)
 {
     rec_t cmd;
     err_t err = {0};
     if (prototext_command(argc - 1, argv + 1, &cmd, &err) < 0) {
         fprintf(stderr, "bourse send: %s\n", err.msg);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
     client_t *c;
     if (client_attach(&c, instance, "bourse-send", CLIENT_SEND | CLIENT_RECV, &err) < 0) {
         fprintf(stderr, "bourse send: %s\n", err.msg);
-        return 1;
+        return CLI_EXIT_ERROR;
     }
     cmd.ref = ((uint64_t)getpid() << 32) ^ clock_mono_ns();
     idle_t idle;
@@ -311,26 +348,28 @@ static int cmd_send(const char *instance, int argc, char **argv)
         fprintf(stderr, "bourse send: %s\n",
                 rc == -EAGAIN ? "command ring full for 2 s (engine busy)" : rc == -ESTALE ? "engine is gone" : strerror(-rc));
         client_detach(c);
-        return 1;
+        return CLI_EXIT_ERROR;
     }
-    int status = 0;
-    for (;;) {
+    answer_t ans = {0};
+    int status = CLI_EXIT_OK;
+    bool complete = false;
+    while (!complete) {
         rec_t ev;
         int64_t n = client_poll(c, &ev, 1);
         if (n == -EOVERFLOW) {
             fprintf(stderr, "bourse send: lapped by the event log before the answer arrived\n");
-            status = 1;
+            status = CLI_EXIT_ERROR;
             break;
         }
         if (n < 0) {
-            fprintf(stderr, "bourse send: engine went away\n");
-            status = 1;
+            fprintf(stderr, "bourse send: engine went away before it answered\n");
+            status = CLI_EXIT_ERROR;
             break;
         }
         if (n == 0) {
             if (clock_mono_ns() > deadline) {
                 fprintf(stderr, "bourse send: no answer from the engine within 2 s\n");
-                status = 1;
+                status = CLI_EXIT_ERROR;
                 break;
             }
             idle_wait(&idle);
@@ -339,14 +378,33 @@ static int cmd_send(const char *instance, int argc, char **argv)
         idle_reset(&idle);
         if (ev.ref != cmd.ref || ev.src != c->slot)
             continue;
-        char line[1024];
-        prototext_event_json(&ev, line, sizeof(line));
-        puts(line);
-        if (ev.type == EVT_REJECTED)
-            status = 3;
-        if (ev.flags & REC_LAST)
+        if (answer_add(&ans, &ev) < 0) {
+            fprintf(stderr, "bourse send: out of memory for the answer's %zu events\n", ans.n);
+            status = CLI_EXIT_ERROR;
             break;
+        }
+        if (ev.type == EVT_REJECTED)
+            status = CLI_EXIT_REJECTED;
+        complete = (ev.flags & REC_LAST) != 0;
     }
+    if (complete) {
+        uint64_t seq = ans.ev[ans.n - 1].cmd_seq;
+        rc = client_wait_durable(c, seq, deadline, &idle);
+        if (rc == 0) {
+            for (size_t i = 0; i < ans.n; i++) {
+                char line[1024];
+                prototext_event_json(&ans.ev[i], line, sizeof(line));
+                puts(line);
+            }
+        } else {
+            fprintf(stderr, "bourse send: cmd_seq %" PRIu64 " was applied but is not durable: %s "
+                    "(durable seq %" PRIu64 "); not acknowledged, its answer is withheld\n", seq,
+                    rc == -ETIMEDOUT ? "not within 2 s" : "the engine stopped or died first",
+                    client_durable_seq(c));
+            status = rc == -ETIMEDOUT ? CLI_EXIT_NOT_DURABLE : CLI_EXIT_ERROR;
+        }
+    }
+    free(ans.ev);
     client_detach(c);
     return status;
 }
