@@ -31,8 +31,19 @@ static atomic_bool stop_requested; /* for the signal handler of watch */
 enum {
     CLI_COUNT_MAX = 100000000,               /* -n bound: ping keeps one sample each */
     PING_TIMEOUT_NS = 2000000000,
+    SEND_TIMEOUT_MS = 2000,                  /* send's deadline: answered and durable */
+    SEND_TIMEOUT_MS_MAX = 3600000,
     PING_SLEEP_MAX_NS = 100000,
     WATCH_SLEEP_MAX_NS = 10000000,
+};
+
+/* Exit statuses (README, "Using it"). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_ERROR = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_REJECTED = 3,     /* send: the answer, durable, is a rejection */
+    CLI_EXIT_NOT_DURABLE = 4,  /* send: answered, but not durable by the deadline */
 };
 
 static void on_signal(int sig)
@@ -47,13 +58,16 @@ static void usage(FILE *f)
           "  status              show the segment, engine, command rings and event-log readers\n"
           "  ping [-n COUNT]     send echo commands and print their round-trip times\n"
           "  watch [-n COUNT] [--raw FILE]  print events as JSON lines, or raw records to FILE\n"
-          "  remove              delete a stopped instance's segment files from /dev/shm\n"
-          "  send CMD key=value...  send one command, print its events (exit 3: rejected)\n"
+          "  remove              delete a stopped instance's segment files from /dev/shm,\n"
+          "                      and those engines killed while starting left\n"
+          "  send [-t MS] CMD key=value...  send one command, print its events once it is\n"
+          "                      durable (exit 3: rejected; 4: not durable within the\n"
+          "                      timeout, 2000 ms unless -t/--timeout says, nothing printed)\n"
           "                      CMD: echo new-order cancel amend mass-cancel add-asset\n"
           "                      add-instrument halt resume add-account set-fee-tier\n"
           "                      define-fee-tier deposit withdraw query-book query-account\n"
           "                      query-order query-refdata query-digest snapshot\n"
-          "  snapshot            ask the engine to write a snapshot of its state now\n"
+          "  snapshot [-t MS]    ask the engine to write a snapshot of its state now\n"
           "  replay DIR [--until SEQ] [--json] [--raw FILE]\n"
           "                      replay an instance's journal offline: digest, counts, events\n"
           "  -i, --instance NAME instance (default: $BOURSE_ENGINE_INSTANCE or 'default')\n"
@@ -212,6 +226,9 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* bourse ping: round trips of echoes through the sequencer. It claims no
+ * command done (an echo changes no state), so it measures up to the answer
+ * and does not wait for the journal, which would time the disk instead. */
 static int cmd_ping(const char *instance, int argc, char **argv)
 {
     long count = 5;
@@ -286,51 +303,80 @@ static int cmd_ping(const char *instance, int argc, char **argv)
     return rc;
 }
 
-/* bourse send: one command, then its events, up to the one marked last. */
-static int cmd_send(const char *instance, int argc, char **argv)
+/* The events of one command, kept until the command is durable. */
+typedef struct answer {
+    rec_t *ev;
+    size_t n, cap;
+} answer_t;
+
+static int answer_add(answer_t *a, const rec_t *ev)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        rec_t *p = realloc(a->ev, cap * sizeof(*p));
+        if (p == NULL)
+            return -ENOMEM;
+        a->ev = p;
+        a->cap = cap;
+    }
+    a->ev[a->n++] = *ev;
+    return 0;
+}
+
+/* bourse send: one command, then its events, up to the one marked last, once
+ * the engine's durable sequence covers the command. The answer is held back
+ * until then: whatever reads stdout must never act on an answer that a crash
+ * could still take back ([journal] acks = durable; in fast mode the durable
+ * sequence follows sequencing and nothing waits). who names the subcommand in
+ * messages; argv[0] is the command's name. */
+static int send_command(const char *instance, const char *who, int argc, char **argv, uint64_t timeout_ms)
 {
     rec_t cmd;
     err_t err = {0};
-    if (prototext_command(argc - 1, argv + 1, &cmd, &err) < 0) {
-        fprintf(stderr, "bourse send: %s\n", err.msg);
-        return 2;
+    if (prototext_command(argc, argv, &cmd, &err) < 0) {
+        fprintf(stderr, "bourse %s: %s\n", who, err.msg);
+        return CLI_EXIT_USAGE;
     }
     client_t *c;
     if (client_attach(&c, instance, "bourse-send", CLIENT_SEND | CLIENT_RECV, &err) < 0) {
-        fprintf(stderr, "bourse send: %s\n", err.msg);
-        return 1;
+        fprintf(stderr, "bourse %s: %s\n", who, err.msg);
+        return CLI_EXIT_ERROR;
     }
     cmd.ref = ((uint64_t)getpid() << 32) ^ clock_mono_ns();
     idle_t idle;
     idle_init(&idle, IDLE_BACKOFF, PING_SLEEP_MAX_NS);
-    uint64_t deadline = clock_mono_ns() + PING_TIMEOUT_NS;
+    uint64_t deadline = clock_mono_ns() + timeout_ms * 1000000u;
     int rc;
     while ((rc = client_send(c, &cmd)) == -EAGAIN && clock_mono_ns() < deadline)
         idle_wait(&idle);
     if (rc < 0) {
-        fprintf(stderr, "bourse send: %s\n",
-                rc == -EAGAIN ? "command ring full for 2 s (engine busy)" : rc == -ESTALE ? "engine is gone" : strerror(-rc));
+        if (rc == -EAGAIN)
+            fprintf(stderr, "bourse %s: command ring full for %" PRIu64 " ms (engine busy)\n", who, timeout_ms);
+        else
+            fprintf(stderr, "bourse %s: %s\n", who, rc == -ESTALE ? "engine is gone" : strerror(-rc));
         client_detach(c);
-        return 1;
+        return CLI_EXIT_ERROR;
     }
-    int status = 0;
-    for (;;) {
+    answer_t ans = {0};
+    int status = CLI_EXIT_OK;
+    bool complete = false;
+    while (!complete) {
         rec_t ev;
         int64_t n = client_poll(c, &ev, 1);
         if (n == -EOVERFLOW) {
-            fprintf(stderr, "bourse send: lapped by the event log before the answer arrived\n");
-            status = 1;
+            fprintf(stderr, "bourse %s: lapped by the event log before the answer arrived\n", who);
+            status = CLI_EXIT_ERROR;
             break;
         }
         if (n < 0) {
-            fprintf(stderr, "bourse send: engine went away\n");
-            status = 1;
+            fprintf(stderr, "bourse %s: engine went away before it answered\n", who);
+            status = CLI_EXIT_ERROR;
             break;
         }
         if (n == 0) {
             if (clock_mono_ns() > deadline) {
-                fprintf(stderr, "bourse send: no answer from the engine within 2 s\n");
-                status = 1;
+                fprintf(stderr, "bourse %s: no answer from the engine within %" PRIu64 " ms\n", who, timeout_ms);
+                status = CLI_EXIT_ERROR;
                 break;
             }
             idle_wait(&idle);
@@ -339,16 +385,92 @@ static int cmd_send(const char *instance, int argc, char **argv)
         idle_reset(&idle);
         if (ev.ref != cmd.ref || ev.src != c->slot)
             continue;
-        char line[1024];
-        prototext_event_json(&ev, line, sizeof(line));
-        puts(line);
-        if (ev.type == EVT_REJECTED)
-            status = 3;
-        if (ev.flags & REC_LAST)
+        if (answer_add(&ans, &ev) < 0) {
+            fprintf(stderr, "bourse %s: out of memory for the answer's %zu events\n", who, ans.n);
+            status = CLI_EXIT_ERROR;
             break;
+        }
+        if (ev.type == EVT_REJECTED)
+            status = CLI_EXIT_REJECTED;
+        complete = (ev.flags & REC_LAST) != 0;
     }
+    if (complete) {
+        uint64_t seq = ans.ev[ans.n - 1].cmd_seq;
+        rc = client_wait_durable(c, seq, deadline, &idle);
+        if (rc == 0) {
+            for (size_t i = 0; i < ans.n; i++) {
+                char line[1024];
+                prototext_event_json(&ans.ev[i], line, sizeof(line));
+                puts(line);
+            }
+        } else {
+            char why[64];
+            if (rc == -ETIMEDOUT)
+                snprintf(why, sizeof(why), "not within %" PRIu64 " ms", timeout_ms);
+            else
+                snprintf(why, sizeof(why), "the engine stopped or died first");
+            fprintf(stderr, "bourse %s: cmd_seq %" PRIu64 " was applied but is not durable: %s (durable seq %" PRIu64
+                    "); not acknowledged, its answer is withheld\n", who, seq, why, client_durable_seq(c));
+            status = rc == -ETIMEDOUT ? CLI_EXIT_NOT_DURABLE : CLI_EXIT_ERROR;
+        }
+    }
+    free(ans.ev);
     client_detach(c);
     return status;
+}
+
+/* The options of send and snapshot: -t, --timeout MS. Returns the index of
+ * the first word after them, or -1 (a message was printed). */
+static int send_options(int argc, char **argv, const char *who, uint64_t *timeout_ms)
+{
+    static const struct option opts[] = {{"timeout", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+    *timeout_ms = SEND_TIMEOUT_MS;
+    optind = 0; /* GNU getopt: a full reset after main()'s own parse */
+    opterr = 0;
+    int opt;
+    /* '+': the command's key=value words follow the options. */
+    while ((opt = getopt_long(argc, argv, "+:t:", opts, NULL)) != -1) {
+        char *end;
+        switch (opt) {
+        case 't':
+            errno = 0;
+            *timeout_ms = strtoull(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || end == optarg || optarg[0] == '-' || *timeout_ms < 1 ||
+                *timeout_ms > SEND_TIMEOUT_MS_MAX) {
+                fprintf(stderr, "bourse %s: --timeout takes milliseconds from 1 to %d, not '%s'\n", who,
+                        SEND_TIMEOUT_MS_MAX, optarg);
+                return -1;
+            }
+            break;
+        case ':': fprintf(stderr, "bourse %s: option '%s' needs a value\n", who, argv[optind - 1]); return -1;
+        default: fprintf(stderr, "bourse %s: unknown option '%s' (see --help)\n", who, argv[optind - 1]); return -1;
+        }
+    }
+    return optind;
+}
+
+static int cmd_send(const char *instance, int argc, char **argv)
+{
+    uint64_t timeout_ms;
+    int first = send_options(argc, argv, "send", &timeout_ms);
+    if (first < 0)
+        return CLI_EXIT_USAGE;
+    return send_command(instance, "send", argc - first, argv + first, timeout_ms);
+}
+
+/* A command like any other: sequenced, journaled, answered once durable. */
+static int cmd_snapshot(const char *instance, int argc, char **argv)
+{
+    uint64_t timeout_ms;
+    int first = send_options(argc, argv, "snapshot", &timeout_ms);
+    if (first < 0)
+        return CLI_EXIT_USAGE;
+    if (first < argc) {
+        fprintf(stderr, "bourse snapshot: unexpected argument '%s'\n", argv[first]);
+        return CLI_EXIT_USAGE;
+    }
+    char *words[] = {"snapshot", NULL};
+    return send_command(instance, "snapshot", 1, words, timeout_ms);
 }
 
 static int cmd_watch(const char *instance, int argc, char **argv)
@@ -489,15 +611,8 @@ int main(int argc, char **argv)
         return cmd_send(instance, sub_argc, sub_argv);
     if (strcmp(cmd, "replay") == 0)
         return cli_replay(sub_argc, sub_argv);
-    if (strcmp(cmd, "snapshot") == 0) {
-        /* A command like any other: sequenced, journaled, answered. */
-        char *words[] = {"send", "snapshot", NULL};
-        if (sub_argc > 1) {
-            fprintf(stderr, "bourse snapshot: unexpected argument '%s'\n", sub_argv[1]);
-            return 2;
-        }
-        return cmd_send(instance, 2, words);
-    }
+    if (strcmp(cmd, "snapshot") == 0)
+        return cmd_snapshot(instance, sub_argc, sub_argv);
     if (strcmp(cmd, "remove") == 0) {
         if (sub_argc > 1) {
             fprintf(stderr, "bourse remove: unexpected argument '%s'\n", sub_argv[1]);

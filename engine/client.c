@@ -110,6 +110,21 @@ uint64_t client_durable_seq(const client_t *c)
     return atomic_load_explicit(&shm_engine_stats(c->shm)->durable_seq, memory_order_acquire);
 }
 
+int client_wait_durable(client_t *c, uint64_t seq, uint64_t deadline_ns, idle_t *idle)
+{
+    for (;;) {
+        if (client_durable_seq(c) >= seq)
+            return 0;
+        /* A clean stop publishes what its last group commit made durable
+         * before it marks the segment stopped: look once more after that. */
+        if (client_engine_gone(c))
+            return client_durable_seq(c) >= seq ? 0 : -ESTALE;
+        if (clock_mono_ns() >= deadline_ns)
+            return -ETIMEDOUT;
+        idle_wait(idle);
+    }
+}
+
 int64_t client_poll(client_t *c, rec_t *out, uint64_t max)
 {
     if (c->reader < 0)

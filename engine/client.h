@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "evlog.h"
+#include "idle.h"
 #include "layout.h"
 #include "ring.h"
 #include "shm.h"
@@ -67,5 +68,14 @@ bool client_engine_alive(const client_t *c);
  * command's acknowledgement to its client only once this reaches its cmd_seq.
  * Any thread. */
 uint64_t client_durable_seq(const client_t *c);
+
+/* Waits, idling with idle between looks, until client_durable_seq() reaches
+ * seq or clock_mono_ns() passes deadline_ns. Returns 0 (durable), -ETIMEDOUT,
+ * or -ESTALE when the engine stopped or died first without covering seq
+ * (noticed within CLIENT_CHECK_NS): the command is then not acknowledged, and
+ * whether it survived is for the next engine's recovery to tell. Blocks; for
+ * a caller with one command to acknowledge (the CLI), not for a gateway's
+ * loop, which checks client_durable_seq() between other work. */
+int client_wait_durable(client_t *c, uint64_t seq, uint64_t deadline_ns, idle_t *idle);
 
 #endif

@@ -382,6 +382,13 @@ void engine_close(engine_t *e)
         int rc = journal_close(e->journal);
         if (rc < 0)
             log_error("journal: closing: %s", strerror(-rc));
+        /* The close drained and synced every record: the commands of the
+         * last passes are durable, and a client waiting for them (bourse
+         * send) must learn so before shm_close() marks the segment stopped.
+         * release pairs with client_durable_seq(); the STOPPED store after
+         * it is what client_wait_durable() acquires before its last look. */
+        if (rc == 0 && e->stats != NULL)
+            atomic_store_explicit(&e->stats->durable_seq, e->commands, memory_order_release);
         /* A clean stop leaves a snapshot of the final state: the next start
          * loads it instead of replaying the whole journal. */
         if (rc == 0 && e->m != NULL && e->commands > e->last_snapshot_seq) {

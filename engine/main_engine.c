@@ -48,6 +48,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bourse-engine: %s\n", err.msg);
         return 1;
     }
+    if (e->shm->temps_removed > 0)
+        log_warn("deleted %" PRIu32 " temporary segment(s) of %s.new.<pid>: engines killed while starting left them",
+                 e->shm->temps_removed, e->shm->path);
     const shm_header_t *h = e->shm->hdr;
     char cpu[16] = "unpinned";
     if (cfg.cpu >= 0)

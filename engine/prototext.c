@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ typedef struct field {
     uint8_t kind;
     uint8_t required;
     uint16_t off;
+    const char *alias;       /* an older name the parser still takes, or NULL */
 } field_t;
 
 enum { FIELDS_MAX = 12, PROTOTEXT_DEPTH_DEFAULT = 10 };
@@ -31,14 +33,19 @@ typedef struct def {
     field_t f[FIELDS_MAX];
 } def_t;
 
-#define F(s, m, k, req) {#m, k, req, offsetof(s, m)}
-#define FN(s, name, m, k, req) {name, k, req, offsetof(s, m)}
+#define F(s, m, k, req) {#m, k, req, offsetof(s, m), NULL}
+#define FN(s, name, m, k, req) {name, k, req, offsetof(s, m), NULL}
+
+/* An order's type is "order_type" in text: an event's JSON already has a
+ * "type" (the event's), and a second key of that name is lost on most
+ * readers. new-order still takes the older type= it had. */
+#define F_OTYPE(s) {"order_type", K_OTYPE, 0, offsetof(s, type), "type"}
 
 static const def_t commands[] = {
-    {"echo", CMD_ECHO, 8, {{"value", K_U64, 0, 0}}},
+    {"echo", CMD_ECHO, 8, {{"value", K_U64, 0, 0, NULL}}},
     {"new-order", CMD_NEW_ORDER, sizeof(cmd_new_order_t),
      {F(cmd_new_order_t, account, K_U32, 1), F(cmd_new_order_t, instrument, K_U32, 1),
-      F(cmd_new_order_t, side, K_SIDE, 1), F(cmd_new_order_t, type, K_OTYPE, 0),
+      F(cmd_new_order_t, side, K_SIDE, 1), F_OTYPE(cmd_new_order_t),
       F(cmd_new_order_t, tif, K_TIF, 0), F(cmd_new_order_t, stp, K_STP, 0),
       FN(cmd_new_order_t, "post_only", flags, K_POST, 0), F(cmd_new_order_t, price, K_I64, 0),
       F(cmd_new_order_t, qty, K_I64, 1), F(cmd_new_order_t, client_order_id, K_U64, 0),
@@ -82,17 +89,17 @@ static const def_t commands[] = {
     {"query-order", CMD_QUERY_ORDER, sizeof(cmd_query_order_t),
      {F(cmd_query_order_t, account, K_U32, 1), F(cmd_query_order_t, order_id, K_U64, 0),
       F(cmd_query_order_t, client_order_id, K_U64, 0)}},
-    {"query-refdata", CMD_QUERY_REFDATA, 0, {{NULL, 0, 0, 0}}},
-    {"query-digest", CMD_QUERY_DIGEST, 0, {{NULL, 0, 0, 0}}},
-    {"snapshot", CMD_SNAPSHOT, 0, {{NULL, 0, 0, 0}}},
+    {"query-refdata", CMD_QUERY_REFDATA, 0, {{NULL, 0, 0, 0, NULL}}},
+    {"query-digest", CMD_QUERY_DIGEST, 0, {{NULL, 0, 0, 0, NULL}}},
+    {"snapshot", CMD_SNAPSHOT, 0, {{NULL, 0, 0, 0, NULL}}},
 };
 
 static const def_t events[] = {
-    {"echo", EVT_ECHO, 8, {{"value", K_U64, 0, 0}}},
+    {"echo", EVT_ECHO, 8, {{"value", K_U64, 0, 0, NULL}}},
     {"accepted", EVT_ACCEPTED, 0,
      {F(evt_accepted_t, order_id, K_U64, 0), F(evt_accepted_t, client_order_id, K_U64, 0),
       F(evt_accepted_t, account, K_U32, 0), F(evt_accepted_t, instrument, K_U32, 0),
-      F(evt_accepted_t, side, K_SIDE, 0), F(evt_accepted_t, type, K_OTYPE, 0), F(evt_accepted_t, tif, K_TIF, 0),
+      F(evt_accepted_t, side, K_SIDE, 0), F_OTYPE(evt_accepted_t), F(evt_accepted_t, tif, K_TIF, 0),
       F(evt_accepted_t, price, K_I64, 0), F(evt_accepted_t, qty, K_I64, 0),
       F(evt_accepted_t, expire_ns, K_U64, 0)}},
     {"rejected", EVT_REJECTED, 0,
@@ -122,7 +129,7 @@ static const def_t events[] = {
     {"balance", EVT_BALANCE, 0,
      {F(evt_balance_t, account, K_U32, 0), F(evt_balance_t, asset, K_U32, 0),
       F(evt_balance_t, available, K_I64, 0), F(evt_balance_t, held, K_I64, 0)}},
-    {"admin", EVT_ADMIN, 0, {{NULL, 0, 0, 0}}},
+    {"admin", EVT_ADMIN, 0, {{NULL, 0, 0, 0, NULL}}},
     {"level", EVT_Q_LEVEL, 0,
      {F(evt_book_t, instrument, K_U32, 0), F(evt_book_t, side, K_SIDE, 0), F(evt_book_t, price, K_I64, 0),
       F(evt_book_t, qty, K_I64, 0), F(evt_book_t, orders, K_U32, 0)}},
@@ -258,6 +265,11 @@ static int set_field(uint8_t *p, const field_t *f, const char *v, err_t *err)
     return 0;
 }
 
+static bool key_is(const char *word, size_t klen, const char *name)
+{
+    return strlen(name) == klen && strncmp(word, name, klen) == 0;
+}
+
 int prototext_command(int argc, char **argv, rec_t *out, err_t *err)
 {
     if (argc < 1)
@@ -290,7 +302,7 @@ int prototext_command(int argc, char **argv, rec_t *out, err_t *err)
         size_t klen = (size_t)(eq - argv[a]);
         int fi = -1;
         for (int i = 0; i < FIELDS_MAX && d->f[i].name != NULL; i++)
-            if (strlen(d->f[i].name) == klen && strncmp(argv[a], d->f[i].name, klen) == 0)
+            if (key_is(argv[a], klen, d->f[i].name) || (d->f[i].alias != NULL && key_is(argv[a], klen, d->f[i].alias)))
                 fi = i;
         if (fi < 0)
             return err_set(err, -EINVAL, "%s: unknown key '%.*s'", d->name, (int)klen, argv[a]);

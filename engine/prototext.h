@@ -17,8 +17,9 @@
  * cancel, ...), the rest are key=value words. Returns 0 or -EINVAL. */
 int prototext_command(int argc, char **argv, rec_t *out, err_t *err);
 
-/* Writes one event as a JSON object (no newline) into buf. Returns the length
- * it needed (like snprintf). */
+/* Writes one event as a JSON object (no newline) into buf: "type" is the
+ * event's, every key appears once (an order's type is "order_type"). Returns
+ * the length it needed (like snprintf). */
 int prototext_event_json(const rec_t *ev, char *buf, size_t n);
 
 /* The command names, space-separated, for usage texts. */

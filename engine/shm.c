@@ -4,9 +4,14 @@
  * only when it is READY, so an attaching process sees either the old segment
  * (stale or stopped: refused) or the complete new one, never a half-made one.
  * The instance lock is a separate file because the segment's inode changes on
- * every engine start, while the lock must not. */
+ * every engine start, while the lock must not. An engine builds its temporary
+ * segment (bourse.<instance>.new.<pid>) only while it holds that lock, and
+ * renames or deletes it before letting the lock go: so whoever holds the lock
+ * knows that every temporary segment there belongs to an engine killed while
+ * starting, whatever process now has the pid in its name. */
 #include "shm.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -270,6 +275,62 @@ static void shm_previous(const char *path, uint64_t *generation, int *pid, bool 
     close(fd);
 }
 
+enum { SHM_LOCK_TRIES = 8 };
+
+/* Opens (creating it with mode) and locks the instance lock file into *fd.
+ * A `bourse remove` may unlink the file between our open and our flock: a
+ * lock on a file no longer at lock_path excludes no one who opens it now, so
+ * we try again on the one there. Returns 0, -EBUSY when a live process holds
+ * the lock, or another negative errno. */
+static int shm_lock_instance(const char *lock_path, unsigned mode, int *fd)
+{
+    for (int i = 0; i < SHM_LOCK_TRIES; i++) {
+        *fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode & 0666);
+        if (*fd < 0)
+            return -errno;
+        if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+            int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+            close(*fd);
+            *fd = -1;
+            return rc;
+        }
+        struct stat held, there;
+        if (fstat(*fd, &held) == 0 && lstat(lock_path, &there) == 0 && held.st_dev == there.st_dev &&
+            held.st_ino == there.st_ino)
+            return 0;
+        close(*fd);
+        *fd = -1;
+    }
+    return -EAGAIN;
+}
+
+/* Deletes the temporary segments of instance that engines killed while
+ * starting left behind. The caller holds the instance lock (see the top of
+ * this file), so none of them is a live engine's. Returns how many went, or
+ * the first error other than ENOENT (after trying every one). */
+static int shm_sweep_temps(const char *instance, err_t *err)
+{
+    char prefix[SHM_NAME_MAX + 16];
+    int plen = snprintf(prefix, sizeof(prefix), "bourse.%s.new.", instance);
+    DIR *d = opendir(SHM_DIR);
+    if (d == NULL)
+        return err_set(err, -errno, SHM_DIR ": %s", strerror(errno));
+    int removed = 0, rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *pid = e->d_name + plen;
+        if (strncmp(e->d_name, prefix, (size_t)plen) != 0 || *pid == '\0' ||
+            strspn(pid, "0123456789") != strlen(pid))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+        else if (errno != ENOENT && rc == 0)
+            rc = err_set(err, -errno, SHM_DIR "/%s: %s", e->d_name, strerror(errno));
+    }
+    closedir(d);
+    return rc < 0 ? rc : removed;
+}
+
 static int shm_format(shm_t *s, const char *instance, uint64_t generation, err_t *err)
 {
     shm_header_t *h = s->hdr;
@@ -325,26 +386,26 @@ int shm_create(shm_t **out, const char *instance, const shm_geometry_t *geo, uns
     snprintf(tmp_path, sizeof(tmp_path), "%s.new.%d", s->path, (int)getpid());
     int fd = -1;
 
-    s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode & 0666);
-    if (s->lock_fd < 0) {
-        rc = err_set(err, -errno, "%s: %s", lock_path, strerror(errno));
-        goto fail;
-    }
     uint64_t gen;
     int old_pid;
     bool live;
     shm_previous(s->path, &gen, &old_pid, &live);
-    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        rc = errno == EWOULDBLOCK
-                 ? err_set(err, -EBUSY, "instance '%s' is owned by a live engine (pid %d)", instance,
-                           old_pid)
-                 : err_set(err, -errno, "%s: flock: %s", lock_path, strerror(errno));
+    rc = shm_lock_instance(lock_path, mode, &s->lock_fd);
+    if (rc < 0) {
+        if (rc == -EBUSY)
+            err_set(err, rc, "instance '%s' is owned by a live engine (pid %d)", instance, old_pid);
+        else
+            err_set(err, rc, "%s: %s", lock_path, strerror(-rc));
         goto fail;
     }
     if (live) {
         rc = err_set(err, -EBUSY, "instance '%s' is owned by a live engine (pid %d)", instance, old_pid);
         goto fail;
     }
+    /* Before ours: a dead engine's may even carry our pid, reused. A file
+     * that cannot go costs memory, not correctness: the start goes on. */
+    int swept = shm_sweep_temps(instance, NULL);
+    s->temps_removed = swept > 0 ? (uint32_t)swept : 0;
 
     fd = open(tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0666);
     if (fd < 0) {
@@ -403,22 +464,32 @@ int shm_remove(const char *instance, err_t *err)
     char path[64], lock_path[96];
     shm_paths(instance, path, sizeof(path));
     snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
-    int fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0) {
-        /* Taking the lock proves no engine holds the instance; the files go
-         * while we hold it, so a starting engine cannot be caught half-way. */
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-            close(fd);
-            return err_set(err, -EBUSY, "instance '%s' is held by a live engine", instance);
-        }
-        unlink(path);
-        unlink(lock_path);
+    /* Taking the lock (creating its file if need be) proves no engine holds
+     * the instance or is starting on it; the files go while we hold it, so a
+     * starting engine cannot be caught half-way. */
+    int fd;
+    rc = shm_lock_instance(lock_path, 0600, &fd);
+    if (rc == -EBUSY)
+        return err_set(err, rc, "instance '%s' is held by a live engine", instance);
+    if (rc < 0)
+        return err_set(err, rc, "%s: %s", lock_path, strerror(-rc));
+    /* Unless someone deleted the lock file under a running engine: its
+     * segment still names it, alive (pid and start time). */
+    uint64_t gen;
+    int pid;
+    bool live;
+    shm_previous(path, &gen, &pid, &live);
+    if (live) {
         close(fd);
-        return 0;
+        return err_set(err, -EBUSY, "instance '%s' is held by a live engine (pid %d; its lock file %s was "
+                       "deleted)", instance, pid, lock_path);
     }
-    if (unlink(path) < 0 && errno != ENOENT)
-        return err_set(err, -errno, "%s: %s", path, strerror(errno));
-    return 0;
+    int swept = shm_sweep_temps(instance, err);
+    if (swept >= 0 && unlink(path) < 0 && errno != ENOENT)
+        swept = err_set(err, -errno, "%s: %s", path, strerror(errno));
+    unlink(lock_path);
+    close(fd);
+    return swept < 0 ? swept : 0;
 }
 
 void shm_close(shm_t *s)

@@ -32,6 +32,8 @@ typedef struct shm {
     shm_geometry_t geo;      /* validated copy: never reread from the segment */
     shm_header_t layout;     /* validated copy of the header's offsets */
     int lock_fd;             /* engine only: holds the instance lock */
+    uint32_t temps_removed;  /* engine only: temporary segments of engines killed while
+                                starting that shm_create() deleted */
     bool owner;
     char instance[SHM_NAME_MAX];
     char path[64];
@@ -50,8 +52,9 @@ int shm_layout(const shm_geometry_t *geo, shm_header_t *hdr, err_t *err);
 int shm_validate(const void *base, size_t size, err_t *err);
 
 /* Engine side: takes the instance lock (-EBUSY if another live engine has it),
- * replaces a stale or corrupt segment (its generation + 1), creates a new one
- * with permissions mode and marks it READY. */
+ * deletes the temporary segments of engines killed while starting, replaces a
+ * stale or corrupt segment (its generation + 1), creates a new one with
+ * permissions mode and marks it READY. */
 int shm_create(shm_t **out, const char *instance, const shm_geometry_t *geo, unsigned mode,
                err_t *err);
 
@@ -68,8 +71,9 @@ int shm_inspect(shm_t **out, const char *instance, err_t *err);
  * and releases the lock; the segment file stays for inspection. */
 void shm_close(shm_t *s);
 
-/* Removes an instance's segment and lock files (operator clean-up, tests,
- * benchmarks). Refuses with -EBUSY while a live engine holds the instance. */
+/* Removes an instance's segment and lock files and the temporary segments of
+ * engines killed while starting (operator clean-up, tests, benchmarks).
+ * Refuses with -EBUSY while a live engine holds the instance or starts on it. */
 int shm_remove(const char *instance, err_t *err);
 
 /* True while the engine that owns the segment is alive and has it READY. */

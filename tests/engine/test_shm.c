@@ -1,8 +1,11 @@
 /* test_shm.c - engine/shm.c on real /dev/shm segments: create and attach,
  * refusals with their messages (live owner, wrong version, truncation, bad
- * magic, stale owner, stopped engine), replacement of a stale segment. */
+ * magic, stale owner, stopped engine), replacement of a stale segment, and
+ * the temporary segments of engines killed while starting: deleted under the
+ * instance lock, never while a live one holds it. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -240,6 +243,110 @@ static void test_remove_refuses_a_live_instance_and_clears_a_stopped_one(void)
     CHECK_EQ(shm_remove(inst, &err), 0); /* nothing there: fine */
 }
 
+/* Makes /dev/shm/bourse.<inst><suffix>, an empty file, as a killed engine (or
+ * anyone) would leave it. */
+static void touch(const char *inst, const char *suffix)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "/dev/shm/bourse.%s%s", inst, suffix);
+    int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
+static int exists(const char *inst, const char *suffix)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "/dev/shm/bourse.%s%s", inst, suffix);
+    return access(p, F_OK) == 0;
+}
+
+static void test_create_deletes_temp_segments_of_engines_killed_while_starting(void)
+{
+    char inst[32], live_pid[32], other[40];
+    check_instance(inst, sizeof(inst), "tmp");
+    /* One named after a live process (this one): a reused pid proves
+     * nothing, the instance lock does. */
+    snprintf(live_pid, sizeof(live_pid), ".new.%d", (int)getpid());
+    touch(inst, live_pid);
+    touch(inst, ".new.1");
+    touch(inst, ".new.4194303");
+    /* Not temporary segments of this instance: kept. */
+    touch(inst, ".new.12x");
+    touch(inst, ".new.");
+    snprintf(other, sizeof(other), "%s-b", inst);
+    touch(other, ".new.77");
+    shm_t *e;
+    err_t err = {0};
+    CHECK_EQ(shm_create(&e, inst, &geo, 0600, &err), 0);
+    CHECK_EQ(e->temps_removed, 3);
+    CHECK(!exists(inst, live_pid));
+    CHECK(!exists(inst, ".new.1"));
+    CHECK(!exists(inst, ".new.4194303"));
+    CHECK(exists(inst, ".new.12x"));
+    CHECK(exists(inst, ".new."));
+    CHECK(exists(other, ".new.77"));
+    shm_close(e);
+    cleanup(inst);
+    cleanup(other);
+    CHECK(exists(inst, ".new.12x")); /* remove, too, takes only <digits> */
+    char p[128];
+    snprintf(p, sizeof(p), "/dev/shm/bourse.%s.new.12x", inst);
+    unlink(p);
+    snprintf(p, sizeof(p), "/dev/shm/bourse.%s.new.", inst);
+    unlink(p);
+    CHECK(!exists(other, ".new.77"));
+}
+
+/* A starting engine holds the instance lock while its temporary segment
+ * exists: neither remove nor another engine may touch the file then. */
+static void test_temp_segment_is_kept_while_its_engine_holds_the_lock(void)
+{
+    char inst[32], lock[128];
+    check_instance(inst, sizeof(inst), "hold");
+    snprintf(lock, sizeof(lock), "/dev/shm/bourse.%s.lock", inst);
+    touch(inst, ".new.1");
+    int fd = open(lock, O_RDWR | O_CREAT, 0600); /* its own open file: flock conflicts */
+    CHECK(fd >= 0);
+    CHECK_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+    err_t err = {0};
+    CHECK_EQ(shm_remove(inst, &err), -EBUSY);
+    CHECK(exists(inst, ".new.1"));
+    shm_t *e;
+    CHECK_EQ(shm_create(&e, inst, &geo, 0600, &err), -EBUSY);
+    CHECK(exists(inst, ".new.1"));
+    close(fd);
+    CHECK_EQ(shm_remove(inst, &err), 0);
+    CHECK(!exists(inst, ".new.1"));
+    CHECK(!exists(inst, ".lock"));
+    CHECK(!exists(inst, ""));
+}
+
+/* The lock file deleted under a running engine (an operator's rm): remove
+ * still refuses, from the segment's live owner, and the next engine locks a
+ * new file at the path, the one a remove or a third engine would open. */
+static void test_remove_refuses_a_live_engine_whose_lock_file_was_deleted(void)
+{
+    char inst[32], lock[128];
+    check_instance(inst, sizeof(inst), "relock");
+    snprintf(lock, sizeof(lock), "/dev/shm/bourse.%s.lock", inst);
+    shm_t *e, *e2;
+    err_t err = {0};
+    CHECK_EQ(shm_create(&e, inst, &geo, 0600, &err), 0);
+    unlink(lock);
+    CHECK_EQ(shm_remove(inst, &err), -EBUSY);
+    CHECK_STR_HAS(err.msg, "held by a live engine");
+    CHECK(exists(inst, ""));
+    shm_close(e);
+    CHECK_EQ(shm_create(&e2, inst, &geo, 0600, &err), 0);
+    struct stat held, there;
+    CHECK_EQ(fstat(e2->lock_fd, &held), 0);
+    CHECK_EQ(stat(lock, &there), 0);
+    CHECK_EQ(held.st_ino, there.st_ino);
+    shm_close(e2);
+    cleanup(inst);
+}
+
 static void test_bad_geometry_and_names_are_refused(void)
 {
     err_t err = {0};
@@ -297,6 +404,9 @@ int main(int argc, char **argv)
     RUN(test_stopped_engine_is_reported_then_replaced_with_next_generation);
     RUN(test_segment_of_a_killed_engine_is_stale_then_replaced);
     RUN(test_remove_refuses_a_live_instance_and_clears_a_stopped_one);
+    RUN(test_create_deletes_temp_segments_of_engines_killed_while_starting);
+    RUN(test_temp_segment_is_kept_while_its_engine_holds_the_lock);
+    RUN(test_remove_refuses_a_live_engine_whose_lock_file_was_deleted);
     RUN(test_bad_geometry_and_names_are_refused);
     RUN(test_validate_survives_random_corruption);
     CHECK_MAIN_END();
