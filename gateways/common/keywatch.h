@@ -71,10 +71,11 @@ int keywatch_lookup(keywatch_t *kw, const char *key_id, size_t len, uint64_t ask
  * and not read again until it changes; the copy stays. */
 bool keywatch_poll(keywatch_t *kw, uint64_t now_ns);
 
-/* For a writer holding the store's lock (keystore_lock), before it changes
- * the store: reloads if the file changed, whatever the bound (writes are an
- * admin's, not a flood), so that the save keeps every key another process
- * added. Returns 0, or a negative errno with err set when the file cannot be
+/* For an admin's request that needs the file as it is now: a listing, or a
+ * writer holding the store's lock (keystore_lock) before it changes the
+ * store, so that its save keeps every key another process added. Rereads if
+ * the file changed, whatever the bound (an admin's requests, not a flood).
+ * Returns 0, or a negative errno with err set when the file cannot be
  * loaded: then nothing must be written, or those keys would be lost. */
 int keywatch_sync(keywatch_t *kw, uint64_t now_ns, err_t *err);
 
