@@ -13,11 +13,11 @@
 
 #include "log.h"
 
-static const uint64_t NS_PER_S = 1000000000;
-static const uint64_t RELOAD_INTERVAL_NS = NS_PER_S / KEYWATCH_RELOADS_PER_S;
+static const uint64_t NS_PER_MS = 1000000;
 
 struct keywatch {
     char *path, *master_path;
+    uint64_t interval_ns, slack_ns; /* the bound: slack = (burst - 1) intervals */
     keystore_t *ks;
     uint64_t verified_ns;
     ks_version_t failed;  /* a version that did not load: not read again */
@@ -28,17 +28,16 @@ struct keywatch {
 
 /* ---- the reload bound (GCRA) --------------------------------------------- */
 
-/* The earliest time a bounded reload may run: at most BURST in a row, then
- * one an interval, so any window of T ns holds at most BURST + T / interval. */
+/* The earliest time a bounded reload may run: at most burst in a row, then
+ * one an interval, so any window of T ns holds at most burst + T / interval. */
 static uint64_t reload_allowed_at(const keywatch_t *kw)
 {
-    uint64_t slack = (uint64_t)(KEYWATCH_RELOAD_BURST - 1) * RELOAD_INTERVAL_NS;
-    return kw->tat_ns > slack ? kw->tat_ns - slack : 0;
+    return kw->tat_ns > kw->slack_ns ? kw->tat_ns - kw->slack_ns : 0;
 }
 
 static void reload_take(keywatch_t *kw, uint64_t now_ns)
 {
-    kw->tat_ns = (kw->tat_ns > now_ns ? kw->tat_ns : now_ns) + RELOAD_INTERVAL_NS;
+    kw->tat_ns = (kw->tat_ns > now_ns ? kw->tat_ns : now_ns) + kw->interval_ns;
 }
 
 /* ---- the file ------------------------------------------------------------ */
@@ -85,14 +84,18 @@ static int reload(keywatch_t *kw, const ks_version_t *v, uint64_t now_ns, err_t 
 
 /* ---- the API ------------------------------------------------------------- */
 
-int keywatch_open(keywatch_t **out, const char *path, const char *master_key_path, uint64_t now_ns,
-                  err_t *err)
+int keywatch_open(keywatch_t **out, const char *path, const char *master_key_path,
+                  const keywatch_bound_t *bound, uint64_t now_ns, err_t *err)
 {
     keywatch_t *kw = calloc(1, sizeof(*kw));
     if (kw == NULL || (kw->path = strdup(path)) == NULL || (kw->master_path = strdup(master_key_path)) == NULL) {
         keywatch_close(kw);
         return err_set(err, -ENOMEM, "%s: out of memory", path);
     }
+    uint32_t burst = bound != NULL ? bound->burst : KEYWATCH_RELOAD_BURST;
+    uint32_t interval_ms = bound != NULL ? bound->interval_ms : KEYWATCH_RELOAD_INTERVAL_MS;
+    kw->interval_ns = (uint64_t)(interval_ms > 0 ? interval_ms : 1) * NS_PER_MS;
+    kw->slack_ns = (uint64_t)(burst > 0 ? burst - 1 : 0) * kw->interval_ns;
     int rc = keystore_open(&kw->ks, path, master_key_path, err);
     if (rc < 0) {
         keywatch_close(kw);

@@ -6,10 +6,10 @@
  * looks at the file at once (one stat) and reloads it when it changed, so a
  * key written before the request arrived is found. A flood of unknown keys
  * while the file stays the same costs one stat a request and no reread.
- * Rereads are bounded for when the file keeps changing too:
- * KEYWATCH_RELOAD_BURST at once, then KEYWATCH_RELOADS_PER_S; a lookup the
- * bound holds back is told when to ask again (-EAGAIN), never that its key
- * is unknown, and a reload done after its request arrived settles it.
+ * Rereads are bounded for when the file keeps changing too: a burst at
+ * once, then one an interval (keywatch_bound_t); a lookup the bound holds
+ * back is told when to ask again (-EAGAIN), never that its key is unknown,
+ * and a reload done after its request arrived settles it.
  *
  * A key found in the copy costs no system call, so a revocation by another
  * process reaches the copy at the next reload: keywatch_poll(), which the
@@ -25,6 +25,14 @@
 #include "err.h"
 #include "keystore.h"
 
+/* The bound on rereads: any window of T ms holds at most
+ * burst + T / interval_ms of them; a held-back lookup waits interval_ms at
+ * most. Rereads the loop's poll does count too; keywatch_sync's do not. */
+typedef struct keywatch_bound {
+    uint32_t burst;       /* at once, >= 1 */
+    uint32_t interval_ms; /* then one every this long, >= 1 */
+} keywatch_bound_t;
+
 enum {
     /* A reload reads the file and decrypts every secret: 2.2 ms a
      * thousand keys (measured, debugoptimized build). Four at once cover a
@@ -32,7 +40,7 @@ enum {
      * that keep a flood while the file keeps changing under 1% of a core a
      * thousand keys, and a held-back lookup waits 250 ms at most. */
     KEYWATCH_RELOAD_BURST = 4,
-    KEYWATCH_RELOADS_PER_S = 4,
+    KEYWATCH_RELOAD_INTERVAL_MS = 250,
 };
 
 typedef struct keywatch_stats {
@@ -44,11 +52,12 @@ typedef struct keywatch_stats {
 
 typedef struct keywatch keywatch_t;
 
-/* Opens the store (keystore_open(), its errors) and remembers the paths.
+/* Opens the store (keystore_open(), its errors) and remembers the paths;
+ * bound NULL: KEYWATCH_RELOAD_BURST and KEYWATCH_RELOAD_INTERVAL_MS.
  * now_ns: clock_mono_ns() taken before the call, as for every now_ns here
  * (the copy is then known to be current as of that time). */
-int keywatch_open(keywatch_t **out, const char *path, const char *master_key_path, uint64_t now_ns,
-                  err_t *err);
+int keywatch_open(keywatch_t **out, const char *path, const char *master_key_path,
+                  const keywatch_bound_t *bound, uint64_t now_ns, err_t *err);
 
 void keywatch_close(keywatch_t *kw);
 

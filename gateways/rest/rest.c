@@ -552,7 +552,8 @@ int rest_open(rest_t **out, const rest_config_t *cfg, err_t *err)
     if ((rc = alog_open(&r->alog, cfg->access_log, err)) < 0)
         goto fail;
     r->ks_retry_ns = UINT64_MAX;
-    if ((rc = keywatch_open(&r->kw, cfg->keystore, cfg->master_key, clock_mono_ns(), err)) < 0)
+    keywatch_bound_t kb = {.burst = cfg->keystore_reload_burst, .interval_ms = cfg->keystore_reload_interval_ms};
+    if ((rc = keywatch_open(&r->kw, cfg->keystore, cfg->master_key, &kb, clock_mono_ns(), err)) < 0)
         goto fail;
     rl_config_t kc = {.rate_per_s = cfg->key_rate_per_s, .burst = cfg->key_burst,
                       .capacity = cfg->ratelimit_keys, .seed = seed[1]};

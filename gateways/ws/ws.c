@@ -426,7 +426,7 @@ int ws_open(ws_t **out, const ws_config_t *cfg, err_t *err)
     int rc;
     if ((rc = ws_config_check(cfg, err)) < 0)
         goto fail;
-    if ((rc = keywatch_open(&w->kw, w->cfg.keystore, w->cfg.master_key, clock_mono_ns(), err)) < 0)
+    if ((rc = keywatch_open(&w->kw, w->cfg.keystore, w->cfg.master_key, NULL, clock_mono_ns(), err)) < 0)
         goto fail;
     uint64_t seed;
     if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {

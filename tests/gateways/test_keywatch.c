@@ -49,7 +49,7 @@ static void test_key_saved_by_another_writer_is_found_by_the_next_lookup(void)
     keystore_t *other = NULL;
     err_t err = {0};
     fresh_dir();
-    CHECK_EQ(keywatch_open(&kw, store, master, T0, &err), 0);
+    CHECK_EQ(keywatch_open(&kw, store, master, NULL, T0, &err), 0);
     CHECK_EQ(keystore_open(&other, store, master, &err), 0);
     ks_entry_t e;
     uint64_t retry = 0;
@@ -73,7 +73,7 @@ static void test_unknown_keys_on_an_unchanged_file_cost_a_stat_and_no_reread(voi
     fresh_dir();
     CHECK_EQ(keystore_open(&other, store, master, &err), 0);
     CHECK_EQ(create_elsewhere(other, id), 0);
-    CHECK_EQ(keywatch_open(&kw, store, master, T0, &err), 0);
+    CHECK_EQ(keywatch_open(&kw, store, master, NULL, T0, &err), 0);
     ks_entry_t e;
     uint64_t retry = 0;
     for (uint64_t i = 1; i <= 1000; i++)
@@ -100,7 +100,7 @@ static void test_rereads_stay_bounded_while_the_file_keeps_changing_and_no_new_k
     keystore_t *other = NULL;
     err_t err = {0};
     fresh_dir();
-    CHECK_EQ(keywatch_open(&kw, store, master, T0, &err), 0);
+    CHECK_EQ(keywatch_open(&kw, store, master, NULL, T0, &err), 0);
     CHECK_EQ(keystore_open(&other, store, master, &err), 0);
     const uint64_t span_ms = 2000;
     uint64_t held = 0;
@@ -116,7 +116,7 @@ static void test_rereads_stay_bounded_while_the_file_keeps_changing_and_no_new_k
         rc = keywatch_lookup(kw, id, strlen(id), now, now, &e, &retry);
         if (rc == -EAGAIN) {
             held++;
-            CHECK(retry > now && retry <= now + 1000 * MS / KEYWATCH_RELOADS_PER_S);
+            CHECK(retry > now && retry <= now + KEYWATCH_RELOAD_INTERVAL_MS * MS);
             uint64_t asked = now;
             now = retry; /* the loop's time goes on from there */
             keywatch_poll(kw, now);
@@ -127,7 +127,7 @@ static void test_rereads_stay_bounded_while_the_file_keeps_changing_and_no_new_k
     }
     /* any window of T holds at most BURST + T x RATE reloads; this one ran
      * from T0 to now */
-    uint64_t max = KEYWATCH_RELOAD_BURST + (now - T0) / MS * KEYWATCH_RELOADS_PER_S / 1000;
+    uint64_t max = KEYWATCH_RELOAD_BURST + (now - T0) / MS / KEYWATCH_RELOAD_INTERVAL_MS;
     CHECK(stats(kw).reloads <= max);
     CHECK(stats(kw).reloads >= max - 1); /* and the bound, not fewer changes, held them back */
     CHECK(held > 0);
@@ -145,7 +145,7 @@ static void test_revocation_elsewhere_reaches_the_copy_at_the_next_poll(void)
     fresh_dir();
     CHECK_EQ(keystore_open(&other, store, master, &err), 0);
     CHECK_EQ(create_elsewhere(other, id), 0);
-    CHECK_EQ(keywatch_open(&kw, store, master, T0, &err), 0);
+    CHECK_EQ(keywatch_open(&kw, store, master, NULL, T0, &err), 0);
     ks_entry_t e;
     uint64_t retry = 0;
     CHECK_EQ(keystore_revoke(other, id, &err), 0);
@@ -167,7 +167,7 @@ static void test_a_file_that_fails_to_load_keeps_the_copy_and_is_read_once(void)
     fresh_dir();
     CHECK_EQ(keystore_open(&other, store, master, &err), 0);
     CHECK_EQ(create_elsewhere(other, id), 0);
-    CHECK_EQ(keywatch_open(&kw, store, master, T0, &err), 0);
+    CHECK_EQ(keywatch_open(&kw, store, master, NULL, T0, &err), 0);
     char tmp[160];
     snprintf(tmp, sizeof(tmp), "%s.new", store);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -203,7 +203,7 @@ static void test_sync_rereads_whatever_the_bound_and_own_saves_need_no_reread(vo
     err_t err = {0};
     char id[KS_KEY_ID_MAX + 1];
     fresh_dir();
-    CHECK_EQ(keywatch_open(&kw, store, master, T0, &err), 0);
+    CHECK_EQ(keywatch_open(&kw, store, master, NULL, T0, &err), 0);
     CHECK_EQ(keystore_open(&other, store, master, &err), 0);
     ks_entry_t e;
     uint64_t retry = 0;
@@ -229,6 +229,32 @@ static void test_sync_rereads_whatever_the_bound_and_own_saves_need_no_reread(vo
     keywatch_close(kw);
 }
 
+/* A bound of one reread a second: the second change within the second is
+ * held until a second after the first reread, then found. */
+static void test_a_bound_of_one_a_second_holds_the_second_change_for_the_rest_of_it(void)
+{
+    keywatch_t *kw = NULL;
+    keystore_t *other = NULL;
+    err_t err = {0};
+    char id[KS_KEY_ID_MAX + 1];
+    keywatch_bound_t b = {.burst = 1, .interval_ms = 1000};
+    fresh_dir();
+    CHECK_EQ(keywatch_open(&kw, store, master, &b, T0, &err), 0);
+    CHECK_EQ(keystore_open(&other, store, master, &err), 0);
+    ks_entry_t e;
+    uint64_t retry = 0;
+    CHECK_EQ(create_elsewhere(other, id), 0);
+    CHECK_EQ(keywatch_lookup(kw, id, strlen(id), T0 + MS, T0 + MS, &e, &retry), 0);
+    CHECK_EQ(create_elsewhere(other, id), 0);
+    CHECK_EQ(keywatch_lookup(kw, id, strlen(id), T0 + 300 * MS, T0 + 300 * MS, &e, &retry), -EAGAIN);
+    CHECK_EQ(retry, T0 + 1001 * MS);
+    CHECK(!keywatch_poll(kw, T0 + 1000 * MS));
+    CHECK(keywatch_poll(kw, retry));
+    CHECK_EQ(keywatch_lookup(kw, id, strlen(id), T0 + 300 * MS, retry, &e, &retry), 0);
+    keystore_close(other);
+    keywatch_close(kw);
+}
+
 int main(int argc, char **argv)
 {
     CHECK_MAIN_BEGIN(argc, argv);
@@ -238,6 +264,7 @@ int main(int argc, char **argv)
     RUN(test_revocation_elsewhere_reaches_the_copy_at_the_next_poll);
     RUN(test_a_file_that_fails_to_load_keeps_the_copy_and_is_read_once);
     RUN(test_sync_rereads_whatever_the_bound_and_own_saves_need_no_reread);
+    RUN(test_a_bound_of_one_a_second_holds_the_second_change_for_the_rest_of_it);
     if (dir[0] != '\0') {
         unlink(store);
         unlink(master);

@@ -3,7 +3,11 @@
 # every endpoint, every authentication failure, rate limits, a full command
 # ring (503), a stopped engine (504), an engine restart (503, then reattach),
 # a lapped event-log reader, bad input of every kind (the gateway answers a
-# clear 4xx and stays up), the access log, and the key CLI.
+# clear 4xx and stays up), the access log, the key CLI, keys created while
+# the gateway runs (usable at once) and the bound on key store rereads.
+# Nothing here assumes the machine's speed: it waits for events (a log line,
+# a port, an answer, a ring position) with a generous bound that only catches
+# a hang, and sleeps only as the poll interval of such a wait.
 # usage: test_rest.sh BUILD_DIR SOURCE_DIR
 set -u
 BUILD=$1
@@ -73,38 +77,48 @@ rest_ini() {
 rest_ini "$TMP/rest.ini" "access_log = $TMP/access.log" "key_rate_per_s = 1000" "key_burst = 1000" \
     "addr_rate_per_s = 5000" "addr_burst = 5000"
 
+# wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds; fails
+# once SECONDS passed. The bound is only there to end a hang.
+WAIT_S=60
+wait_until() {
+    local end=$(( $(date +%s) + $1 ))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+
+engine_running() { "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running"; }
+# alive_and PID CMD...: CMD succeeded, or PID is gone (so a wait ends at once;
+# the caller tells which)
+alive_or_done() { local p=$1; shift; "$@" || ! kill -0 "$p" 2>/dev/null; }
+
 start_engine() {
     "$ENGINE" -c "$TMP/engine.ini" 2>>"$TMP/engine.log" &
     engine_pid=$!
-    for _ in $(seq 200); do
-        "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running" && return 0
-        sleep 0.05
-    done
-    return 1
+    wait_until $WAIT_S alive_or_done "$engine_pid" engine_running && engine_running
 }
 
 # start_rest INI LOG: starts a gateway; sets started_pid and started_port
-# (from its log line) once it listens.
+# (from this start's log line) once it listens, started_port empty if it
+# exited first.
+listen_port() { tail -c +"$2" "$1" | sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' | tail -1; }
+rest_listens() { [ -n "$(listen_port "$1" "$2")" ]; }
 start_rest() {
+    local from=$(( $(stat -c %s "$2" 2>/dev/null || echo 0) + 1 ))
     "$REST" -c "$1" 2>>"$2" &
     started_pid=$!
-    started_port=
-    for _ in $(seq 200); do
-        started_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$2" | tail -1)
-        [ -n "$started_port" ] && break
-        sleep 0.05
-    done
+    wait_until $WAIT_S alive_or_done "$started_pid" rest_listens "$2" "$from"
+    started_port=$(listen_port "$2" "$from")
 }
 
 # wait_ready URL [want]: until /readyz answers want (default 200).
-wait_ready() {
-    local want=${2:-200}
-    for _ in $(seq 300); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/readyz")" = "$want" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
+readyz_is() { [ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$1/readyz")" = "$2" ]; }
+wait_ready() { wait_until $WAIT_S readyz_is "$1" "${2:-200}"; }
+
+# The key store's rereads so far: keywatch logs each one.
+reloads() { grep -c "key store reloaded" "$TMP/rest.log"; }
 
 # call WHO METHOD PATH [BODY] [-- curl options]: a request signed with WHO's
 # key (WHO_KEY, WHO_SECRET). Sets $code; body in $TMP/body, headers in $TMP/hdr.
