@@ -272,8 +272,20 @@ static void call_hold(rest_t *r, call_t *c, const http_request_t *req, uint64_t 
     if (req != c->held_req)
         *c->held_req = *req;
     c->held = true;
-    if (r->ks_held++ == 0 || retry_ns < r->ks_retry_ns)
+    if (r->ks_held++ == 0) { /* once a reread period at most: the bound's */
+        uint64_t now = clock_mono_ns();
+        log_info("key store changes faster than its reread bound: holding requests with unknown keys "
+                 "for %llu ms at most", (unsigned long long)(retry_ns > now ? (retry_ns - now) / NS_PER_MS + 1 : 0));
         r->ks_retry_ns = retry_ns;
+    } else if (retry_ns < r->ks_retry_ns) {
+        r->ks_retry_ns = retry_ns;
+    }
+}
+
+void rest_keystore_synced(rest_t *r)
+{
+    if (r->ks_held > 0)
+        r->ks_retry_ns = 0; /* the copy is newer than every held request: settle them now */
 }
 
 /* The pipeline from authentication on: signature, role, replay, key rate

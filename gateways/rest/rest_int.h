@@ -127,6 +127,9 @@ void rest_reply_fail(rest_t *r, call_t *c, int status, const char *code, const c
 int rest_send(rest_t *r, call_t *c, uint32_t collect_max, bool orders_only);
 /* True when the engine is attached and the reference data loaded. */
 bool rest_ready(const rest_t *r);
+/* An admin request reread the key store (keywatch_sync): the requests held
+ * until a reread are taken up on the loop's next pass. */
+void rest_keystore_synced(rest_t *r);
 /* Applies an admin command that took effect to the reference data. */
 void rest_refdata_apply(rest_t *r, const rec_t *cmd);
 

@@ -415,6 +415,8 @@ static void keys_list(rest_t *r, call_t *c, const http_request_t *req, const cha
     err_t err = {0};
     if (keywatch_sync(r->kw, clock_mono_ns(), &err) < 0) /* what the file holds now; else the copy */
         log_warn("list keys: %s", err.msg);
+    else
+        rest_keystore_synced(r);
     keystore_t *ks = keywatch_store(r->kw);
     size_t total = keystore_list(ks, NULL, 0);
     ks_info_t *all = calloc(total ? total : 1, sizeof(*all));
@@ -457,8 +459,10 @@ static void key_create(rest_t *r, call_t *c, const http_request_t *req, const ch
     int rc = lock;
     if (lock >= 0) {
         rc = keywatch_sync(r->kw, clock_mono_ns(), &err); /* keys another process added are kept */
-        if (rc == 0)
+        if (rc == 0) {
+            rest_keystore_synced(r);
             rc = keystore_create(keywatch_store(r->kw), role, account, id, secret, &err);
+        }
         keystore_unlock(lock);
     }
     if (rc < 0) {
@@ -500,8 +504,10 @@ static void key_revoke(rest_t *r, call_t *c, const http_request_t *req, const ch
     bool synced = false;
     if (lock >= 0) {
         synced = (rc = keywatch_sync(r->kw, clock_mono_ns(), &err)) == 0;
-        if (synced)
+        if (synced) {
+            rest_keystore_synced(r);
             rc = keystore_revoke(keywatch_store(r->kw), id, &err);
+        }
         keystore_unlock(lock);
     }
     if (synced && rc == -ENOENT) {
