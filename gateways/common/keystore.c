@@ -55,6 +55,7 @@ struct keystore {
     uint32_t count, cap;
     int32_t *index; /* array positions, INDEX_EMPTY; at most half full */
     uint32_t index_mask;
+    ks_version_t version; /* of the file read or last saved; zero: none */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -143,10 +144,19 @@ static int64_t now_ms(void)
 
 /* ---- files -------------------------------------------------------------- */
 
+static void version_of(const struct stat *st, ks_version_t *v)
+{
+    v->dev = (uint64_t)st->st_dev;
+    v->ino = (uint64_t)st->st_ino;
+    v->size = (uint64_t)st->st_size;
+    v->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    v->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
 /* Refuses what is not a regular file or lets group or others in at all:
  * write access would allow substituting keys just as read access leaks them.
- * Sets *size to the file's size. */
-static int check_private(int fd, const char *path, size_t *size, err_t *err)
+ * Sets *size to the file's size and *ver (when not NULL) to its version. */
+static int check_private(int fd, const char *path, size_t *size, ks_version_t *ver, err_t *err)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
@@ -159,17 +169,21 @@ static int check_private(int fd, const char *path, size_t *size, err_t *err)
     if (st.st_size > FILE_MAX_BYTES)
         return err_set(err, -EFBIG, "%s: larger than %d bytes", path, FILE_MAX_BYTES);
     *size = (size_t)st.st_size;
+    if (ver != NULL)
+        version_of(&st, ver);
     return 0;
 }
 
-/* Reads a private file whole, NUL-terminated. -ENOENT (err set) when missing. */
-static int read_private(const char *path, char **out, size_t *out_len, err_t *err)
+/* Reads a private file whole, NUL-terminated, and (ver not NULL) the version
+ * of what it read: the descriptor's, so a file put in place meanwhile is not
+ * taken for the one read. -ENOENT (err set) when missing. */
+static int read_private(const char *path, char **out, size_t *out_len, ks_version_t *ver, err_t *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return err_set(err, -errno, "%s: %s", path, strerror(errno));
     size_t size = 0, len = 0;
-    int rc = check_private(fd, path, &size, err);
+    int rc = check_private(fd, path, &size, ver, err);
     char *buf = rc == 0 ? malloc(size + 2) : NULL;
     if (rc == 0 && buf == NULL)
         rc = err_set(err, -ENOMEM, "%s: out of memory", path);
@@ -217,8 +231,11 @@ static int fsync_parent(const char *path)
 
 /* Writes data to a 0600 temp file beside path, syncs it, then puts it in
  * place: rename() to replace, or link() when an existing file must win
- * (-EEXIST). A crash leaves the old file or the new one, never a mix. */
-static int write_private(const char *path, const char *data, size_t len, bool replace, err_t *err)
+ * (-EEXIST). A crash leaves the old file or the new one, never a mix, and a
+ * reader sees one or the other whole. *ver (when not NULL) gets the version
+ * of the file put in place, taken after the rename, which changes its ctime. */
+static int write_private(const char *path, const char *data, size_t len, bool replace,
+                         ks_version_t *ver, err_t *err)
 {
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp))
@@ -238,14 +255,20 @@ static int write_private(const char *path, const char *data, size_t len, bool re
     }
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;
-    if (close(fd) < 0 && rc == 0)
-        rc = -errno;
     if (rc == 0) {
         if (replace)
             rc = rename(tmp, path) < 0 ? -errno : 0;
         else
             rc = link(tmp, path) < 0 ? -errno : 0;
     }
+    struct stat st;
+    if (rc == 0 && ver != NULL) {
+        if (fstat(fd, &st) == 0)
+            version_of(&st, ver);
+        else
+            memset(ver, 0, sizeof(*ver)); /* matches no file: one needless reload */
+    }
+    close(fd); /* after fsync there is nothing left for close to report */
     if (rc < 0 || !replace)
         unlink(tmp);
     if (rc == 0)
@@ -488,7 +511,7 @@ static int load_master(keystore_t *ks, err_t *err)
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = read_private(ks->master_path, &text, &len, err);
+    int rc = read_private(ks->master_path, &text, &len, NULL, err);
     if (rc < 0)
         return rc;
     size_t hl = strlen(MK_HEADER);
@@ -516,7 +539,7 @@ static int make_master(keystore_t *ks, err_t *err)
     memcpy(text, MK_HEADER "\n", hl + 1);
     hex_encode(ks->master, MASTER_BYTES, text + hl + 1);
     text[hl + 1 + 2 * MASTER_BYTES] = '\n';
-    rc = write_private(ks->master_path, text, hl + 2 + 2 * MASTER_BYTES, false, err);
+    rc = write_private(ks->master_path, text, hl + 2 + 2 * MASTER_BYTES, false, NULL, err);
     OPENSSL_cleanse(text, sizeof(text));
     if (rc == -EEXIST) /* another process made one first: use it */
         return load_master(ks, err);
@@ -542,8 +565,11 @@ static int save(keystore_t *ks, err_t *err)
         n += (size_t)aad_of(&s->e, buf + n, cap - n);
         n += (size_t)snprintf(buf + n, cap - n, " %s %s %s\n", nonce, ct, tag);
     }
-    int rc = write_private(ks->path, buf, n, true, err);
+    ks_version_t ver;
+    int rc = write_private(ks->path, buf, n, true, &ver, err);
     free(buf);
+    if (rc == 0)
+        ks->version = ver;
     return rc;
 }
 
@@ -559,7 +585,7 @@ int keystore_open(keystore_t **out, const char *path, const char *master_key_pat
     }
     char *text = NULL;
     size_t len = 0;
-    int rc = read_private(path, &text, &len, err);
+    int rc = read_private(path, &text, &len, &ks->version, err);
     if (rc == 0) {
         rc = parse_store(ks, text, len, err);
         free(text);
@@ -693,6 +719,27 @@ size_t keystore_list(const keystore_t *ks, ks_info_t *out, size_t cap)
 void keystore_secret_hex(const uint8_t secret[KS_SECRET_BYTES], char out[KS_SECRET_HEX_LEN + 1])
 {
     hex_encode(secret, KS_SECRET_BYTES, out);
+}
+
+void keystore_version(const keystore_t *ks, ks_version_t *out)
+{
+    *out = ks->version;
+}
+
+int keystore_file_version(const char *path, ks_version_t *out)
+{
+    struct stat st;
+    memset(out, 0, sizeof(*out));
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    version_of(&st, out);
+    return 0;
+}
+
+bool keystore_version_same(const ks_version_t *a, const ks_version_t *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns &&
+           a->ctime_ns == b->ctime_ns;
 }
 
 void keystore_close(keystore_t *ks)

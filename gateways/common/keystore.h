@@ -53,6 +53,16 @@ typedef struct ks_entry {
 
 typedef struct keystore keystore_t;
 
+/* One version of the store file, to tell whether the file changed since it
+ * was read. A save puts a new file in place by rename (a new inode and
+ * ctime) and only adds a key or revokes one (a larger file), so two versions
+ * this code wrote never compare equal; a file replaced by other means shows
+ * its new times. All zero: no file. */
+typedef struct ks_version {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns;
+} ks_version_t;
+
 /* Opens the store at path (a missing file is an empty store, written at the
  * first create) with the master key at master_key_path. A missing master key
  * is generated from getrandom() and written 0600 only when the store holds no
@@ -95,13 +105,26 @@ size_t keystore_list(const keystore_t *ks, ks_info_t *out, size_t cap);
  * to the operator once. */
 void keystore_secret_hex(const uint8_t secret[KS_SECRET_BYTES], char out[KS_SECRET_HEX_LEN + 1]);
 
+/* The version of the file this store was read from or last saved (all zero
+ * when there was none yet). */
+void keystore_version(const keystore_t *ks, ks_version_t *out);
+
+/* The version of the file at path now: one stat(), no lock, any thread.
+ * Returns 0 (a missing file is all zero) or a negative errno. A save in
+ * progress elsewhere is not seen until its rename: until then this is the
+ * old file, after it the new one, whole. */
+int keystore_file_version(const char *path, ks_version_t *out);
+
+bool keystore_version_same(const ks_version_t *a, const ks_version_t *b);
+
 /* Wipes the secrets and the master key from memory and frees the store. */
 void keystore_close(keystore_t *ks);
 
 /* Takes the store's lock file (<path>.lock, created 0600), held by whoever
- * changes the store (bourse-rest, `bourse-rest keys`), so that two writers
- * never lose each other's keys, and by a reader that must not see a key
- * being created (bourse-ws). Blocks while another process holds it; the
+ * changes the store (bourse-rest, `bourse-rest keys`) from before it reads
+ * the store until its save, so that two writers never lose each other's keys.
+ * A reader needs no lock: a save replaces the file by rename, so it reads the
+ * old file or the new one, whole. Blocks while another process holds it; the
  * same process must not take it twice. Returns the lock's descriptor
  * (release with keystore_unlock) or a negative errno with err set. */
 int keystore_lock(const char *path, err_t *err);

@@ -52,6 +52,12 @@ void rest_pub_open(rest_pub_t *p, client_t *c)
                           "Requests the engine did not answer in time (504), found busy (503) or away (503).");
     p->unavailable = metrics_add(&p->mt, METRIC_COUNTER, "bourse_rest_engine_errors_total", "kind=\"unavailable\"",
                                  "Requests the engine did not answer in time (504), found busy (503) or away (503).");
+    p->ks_checks = metrics_add(&p->mt, METRIC_COUNTER, "bourse_rest_keystore_checks_total", "",
+                               "Looks at the key store file (one stat): an unknown key, or the check each second.");
+    p->ks_reloads = metrics_add(&p->mt, METRIC_COUNTER, "bourse_rest_keystore_reloads_total", "",
+                                "Rereads of the key store file after it changed (bounded: gateways/common/keywatch.h).");
+    p->ks_held = metrics_add(&p->mt, METRIC_COUNTER, "bourse_rest_keystore_held_total", "",
+                             "Requests held back by the bound on rereads, answered after the next one.");
     p->open = true;
 }
 
@@ -97,4 +103,7 @@ void rest_pub_update(rest_pub_t *p, const struct rest_metrics *m, uint32_t conne
     metric_set(p->timeouts, m->engine_timeouts);
     metric_set(p->busy, m->engine_busy);
     metric_set(p->unavailable, m->engine_unavailable);
+    metric_set(p->ks_checks, m->keystore_checks);
+    metric_set(p->ks_reloads, m->keystore_reloads);
+    metric_set(p->ks_held, m->keystore_held);
 }

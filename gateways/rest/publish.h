@@ -2,7 +2,7 @@
  * the metrics page of its command-ring slot (engine/metrics.h), where
  * bourse-exporter serves them: requests by route and status class, the
  * request latency histogram, open connections, auth refusals by reason, rate
- * limiting and engine trouble. The loop copies its plain counters there about
+ * limiting, engine trouble and the key store's checks and rereads. The loop copies its plain counters there about
  * once a second; nothing on the request path changes. */
 #ifndef BOURSE_REST_PUBLISH_H
 #define BOURSE_REST_PUBLISH_H
@@ -27,6 +27,7 @@ typedef struct rest_pub {
     _Atomic uint64_t *auth[AUTH_REASON_COUNT];
     _Atomic uint64_t *limited_key, *limited_addr;
     _Atomic uint64_t *timeouts, *busy, *unavailable;
+    _Atomic uint64_t *ks_checks, *ks_reloads, *ks_held;
 } rest_pub_t;
 
 /* Registers the metrics on the page of c's ring slot (after an attach). */

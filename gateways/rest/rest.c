@@ -20,7 +20,6 @@
  * connection id (connection indexes stay below 2^16). */
 static const uint64_t TAG_REFDATA = UINT64_MAX;
 static const uint64_t NS_PER_MS = 1000000;
-static const uint64_t KS_RECHECK_NS = 100000000;        /* key store file checks, at most */
 static const uint64_t HOUSEKEEPING_NS = 1000000000;
 static const uint64_t INFLIGHT_SLEEP_MAX_NS = 50000;    /* backoff's sleep with answers awaited */
 
@@ -119,44 +118,6 @@ int rest_send(rest_t *r, call_t *c, uint32_t collect_max, bool orders_only)
     return -1;
 }
 
-/* ---------------------------------------------------------------- key store */
-
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-static bool keystore_refresh(rest_t *r, uint64_t now_ns, uint64_t min_interval_ns)
-{
-    if (now_ns - r->ks_checked_ns < min_interval_ns)
-        return false;
-    r->ks_checked_ns = now_ns;
-    struct stat st;
-    if (stat(r->cfg.keystore, &st) < 0)
-        memset(&st, 0, sizeof(st));
-    if (same_file(&st, &r->ks_stat))
-        return false;
-    keystore_t *ks;
-    err_t err = {0};
-    if (keystore_open(&ks, r->cfg.keystore, r->cfg.master_key, &err) < 0) {
-        log_warn("key store changed but cannot be read, keeping the loaded keys: %s", err.msg);
-        r->ks_stat = st; /* do not retry until it changes again */
-        return false;
-    }
-    keystore_close(r->ks);
-    r->ks = ks;
-    r->ks_stat = st;
-    r->metrics.keystore_reloads++;
-    log_info("key store reloaded: %zu keys", keystore_list(ks, NULL, 0));
-    return true;
-}
-
-bool rest_keystore_refresh(rest_t *r, uint64_t now_ns)
-{
-    return keystore_refresh(r, now_ns, 0);
-}
-
 /* ---------------------------------------------------------------- authentication */
 
 static const char *const auth_messages[AUTH_REASON_COUNT] = {
@@ -198,8 +159,11 @@ static int header1(const http_request_t *req, const char *name, const char **v, 
     return 0;
 }
 
-/* The checks of auth.h in its order; fills the call's key, account, role. */
-static int authenticate(rest_t *r, call_t *c, const http_request_t *req, uint64_t now_ns, rest_err_t *e)
+/* The checks of auth.h in its order; fills the call's key, account, role.
+ * Returns 0, -1 when refused (e says why), or 1 when the key store must be
+ * reread first and its bound holds that back until *retry_ns. */
+static int authenticate(rest_t *r, call_t *c, const http_request_t *req, uint64_t now_ns, uint64_t *retry_ns,
+                        rest_err_t *e)
 {
     const char *key, *ts, *sig;
     uint32_t klen, tlen, slen;
@@ -218,9 +182,9 @@ static int authenticate(rest_t *r, call_t *c, const http_request_t *req, uint64_
     if ((why = auth_check_time(now_ms, ts_ms, r->cfg.recv_window_ms)) != AUTH_OK)
         return auth_fail(r, why, e);
     ks_entry_t k;
-    int rc = keystore_lookup(r->ks, key, klen, &k);
-    if (rc == -ENOENT && keystore_refresh(r, now_ns, KS_RECHECK_NS))
-        rc = keystore_lookup(r->ks, key, klen, &k);
+    int rc = keywatch_lookup(r->kw, key, klen, c->t0_ns, now_ns, &k, retry_ns);
+    if (rc == -EAGAIN)
+        return 1;
     if (rc < 0)
         return auth_fail(r, rc == -EKEYREVOKED ? AUTH_REVOKED_KEY : AUTH_UNKNOWN_KEY, e);
     char tsz[AUTH_TS_MAX + 1], method[HTTP_METHOD_MAX + 1], target[HTTP_TARGET_MAX + 1];
@@ -273,9 +237,15 @@ static bool route_match(const char *pattern, const char *path, size_t len, const
 
 static void call_begin(rest_t *r, call_t *c, conn_id_t id, const struct sockaddr_storage *peer)
 {
+    if (c->held) { /* a new connection in its place: the held one closed */
+        r->ks_held--;
+        r->metrics.answers_lost++;
+    }
     collect_t col = c->col; /* keep its memory */
+    http_request_t *held_req = c->held_req;
     memset(c, 0, sizeof(*c));
     c->col = col;
+    c->held_req = held_req;
     c->conn = id;
     c->rid = r->rid_base + ++r->rid_next;
     c->t0_ns = clock_mono_ns();
@@ -290,6 +260,85 @@ static void call_begin(rest_t *r, call_t *c, conn_id_t id, const struct sockaddr
         snprintf(c->addr, sizeof(c->addr), "-");
 }
 
+/* Holds a call back until the key store may be reread (at retry_ns): its
+ * request stays in the connection's buffer, and the connection reads nothing
+ * more, until it is answered. */
+static void call_hold(rest_t *r, call_t *c, const http_request_t *req, uint64_t retry_ns)
+{
+    if (c->held_req == NULL && (c->held_req = malloc(sizeof(*c->held_req))) == NULL) {
+        rest_reply_fail(r, c, 500, "internal", "out of memory");
+        return;
+    }
+    if (req != c->held_req)
+        *c->held_req = *req;
+    c->held = true;
+    if (r->ks_held++ == 0) { /* once a reread period at most: the bound's */
+        uint64_t now = clock_mono_ns();
+        log_info("key store changes faster than its reread bound: holding requests with unknown keys "
+                 "for %llu ms at most", (unsigned long long)(retry_ns > now ? (retry_ns - now) / NS_PER_MS + 1 : 0));
+        r->ks_retry_ns = retry_ns;
+    } else if (retry_ns < r->ks_retry_ns) {
+        r->ks_retry_ns = retry_ns;
+    }
+}
+
+void rest_keystore_synced(rest_t *r)
+{
+    if (r->ks_held > 0)
+        r->ks_retry_ns = 0; /* the copy is newer than every held request: settle them now */
+}
+
+/* The pipeline from authentication on: signature, role, replay, key rate
+ * limit, readiness, then the route. */
+static void call_authorized(rest_t *r, call_t *c, const http_request_t *req, uint64_t now)
+{
+    rest_err_t e;
+    uint64_t retry_ns = 0;
+    int rc = authenticate(r, c, req, now, &retry_ns, &e);
+    if (rc > 0) {
+        call_hold(r, c, req, retry_ns);
+        return;
+    }
+    if (rc < 0) {
+        rest_reply_error(r, c, &e);
+        return;
+    }
+    if (ratelimit_take(r->rl_key, c->key_id, strlen(c->key_id), now, &c->rl) == -EAGAIN) {
+        r->metrics.rate_limited_key++;
+        rest_reply_fail(r, c, 429, "rate-limited", "too many requests with this API key: see Retry-After");
+        return;
+    }
+    if (c->route->engine && !rest_ready(r)) {
+        r->metrics.engine_unavailable++;
+        rest_reply_fail(r, c, 503, "engine-unavailable", "the gateway is not attached to a running engine");
+        return;
+    }
+    c->route->start(r, c, req, c->param, c->param_len);
+}
+
+/* Takes the held calls up again once the bound allows a reread: the poll
+ * rereads the file (it changed, or they would not be held), after which
+ * every held request's lookup is settled by a copy newer than the request. */
+static void resume_held(rest_t *r, uint64_t now)
+{
+    keywatch_poll(r->kw, now);
+    uint32_t n = r->ks_held;
+    r->ks_held = 0;
+    r->ks_retry_ns = UINT64_MAX;
+    for (uint32_t i = 0; i < r->cfg.max_connections && n > 0; i++) {
+        call_t *c = &r->calls[i];
+        if (!c->held)
+            continue;
+        n--;
+        c->held = false;
+        if (!server_conn_open(r->srv, c->conn)) { /* the client left; its request's bytes with it */
+            r->metrics.answers_lost++;
+            continue;
+        }
+        call_authorized(r, c, c->held_req, now); /* may hold it again, if the file changed again */
+    }
+}
+
 static void on_request(void *ctx, conn_id_t id, const http_request_t *req, const struct sockaddr_storage *peer)
 {
     rest_t *r = ctx;
@@ -300,7 +349,6 @@ static void on_request(void *ctx, conn_id_t id, const http_request_t *req, const
     c->bytes_in = req->header_bytes + req->body_len;
     c->body = req->body;
     c->body_len = req->body_len;
-    rest_err_t e;
     const char *param = NULL;
     size_t plen = 0;
     const route_t *rt = NULL;
@@ -339,21 +387,9 @@ static void on_request(void *ctx, conn_id_t id, const http_request_t *req, const
         return;
     }
     c->route = rt;
-    if (authenticate(r, c, req, now, &e) < 0) {
-        rest_reply_error(r, c, &e);
-        return;
-    }
-    if (ratelimit_take(r->rl_key, c->key_id, strlen(c->key_id), now, &c->rl) == -EAGAIN) {
-        r->metrics.rate_limited_key++;
-        rest_reply_fail(r, c, 429, "rate-limited", "too many requests with this API key: see Retry-After");
-        return;
-    }
-    if (rt->engine && !rest_ready(r)) {
-        r->metrics.engine_unavailable++;
-        rest_reply_fail(r, c, 503, "engine-unavailable", "the gateway is not attached to a running engine");
-        return;
-    }
-    rt->start(r, c, req, param, plen);
+    c->param = param;
+    c->param_len = plen;
+    call_authorized(r, c, req, now);
 }
 
 static void on_refused(void *ctx, conn_id_t id, int status, const char *why, const struct sockaddr_storage *peer)
@@ -527,16 +563,9 @@ int rest_open(rest_t **out, const rest_config_t *cfg, err_t *err)
     r->rid_base = seed[0] & ~UINT64_C(0xffffffff);
     if ((rc = alog_open(&r->alog, cfg->access_log, err)) < 0)
         goto fail;
-    int lock = keystore_lock(cfg->keystore, err);
-    if (lock < 0) {
-        rc = lock;
-        goto fail;
-    }
-    if (stat(cfg->keystore, &r->ks_stat) < 0)
-        memset(&r->ks_stat, 0, sizeof(r->ks_stat));
-    rc = keystore_open(&r->ks, cfg->keystore, cfg->master_key, err);
-    keystore_unlock(lock);
-    if (rc < 0)
+    r->ks_retry_ns = UINT64_MAX;
+    keywatch_bound_t kb = {.burst = cfg->keystore_reload_burst, .interval_ms = cfg->keystore_reload_interval_ms};
+    if ((rc = keywatch_open(&r->kw, cfg->keystore, cfg->master_key, &kb, clock_mono_ns(), err)) < 0)
         goto fail;
     rl_config_t kc = {.rate_per_s = cfg->key_rate_per_s, .burst = cfg->key_burst,
                       .capacity = cfg->ratelimit_keys, .seed = seed[1]};
@@ -591,7 +620,20 @@ static uint64_t idle_wait_ns(const rest_t *r, uint32_t idle, bool inflight, uint
     else
         ns = idle_poll_ns(r->cfg.idle, idle, max);
     uint64_t due = alog_due_in(&r->alog, now);
+    if (r->ks_held > 0) {
+        uint64_t resume = r->ks_retry_ns > now ? r->ks_retry_ns - now : 0;
+        due = resume < due ? resume : due;
+    }
     return due < ns ? due : ns;
+}
+
+static void keystore_metrics(rest_t *r)
+{
+    keywatch_stats_t st;
+    keywatch_get_stats(r->kw, &st);
+    r->metrics.keystore_checks = st.checks;
+    r->metrics.keystore_reloads = st.reloads;
+    r->metrics.keystore_held = st.deferred;
 }
 
 int rest_run(rest_t *r, const atomic_bool *stop)
@@ -612,9 +654,12 @@ int rest_run(rest_t *r, const atomic_bool *stop)
         work += link_poll(r->link, now);
         if (r->rd_dirty && !r->rd_querying)
             refdata_query(r);
+        if (r->ks_held > 0 && now >= r->ks_retry_ns)
+            resume_held(r, now);
         if (now >= next_house) {
             next_house = now + HOUSEKEEPING_NS;
-            keystore_refresh(r, now, 0);
+            keywatch_poll(r->kw, now); /* revocations elsewhere: a key the copy has is not looked for */
+            keystore_metrics(r);
             rest_pub_update(&r->pub, &r->metrics, server_connections(r->srv));
         }
         alog_flush(&r->alog, now, false);
@@ -642,15 +687,17 @@ void rest_close(rest_t *r)
         return;
     server_close(r->srv);
     link_destroy(r->link);
-    for (uint32_t i = 0; r->calls != NULL && i < r->cfg.max_connections; i++)
+    for (uint32_t i = 0; r->calls != NULL && i < r->cfg.max_connections; i++) {
         collect_free(&r->calls[i].col);
+        free(r->calls[i].held_req);
+    }
     free(r->calls);
     free(r->tbuf);
     tradecache_free(&r->tc);
     auth_replay_destroy(r->replay);
     ratelimit_destroy(r->rl_key);
     ratelimit_destroy(r->rl_addr);
-    keystore_close(r->ks);
+    keywatch_close(r->kw);
     refdata_free(&r->rd);
     refdata_free(&r->rd_next);
     jw_free(&r->jw);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keywatch.h"
 #include "ratelimit.h"
 #include "shm.h"
 
@@ -18,6 +19,8 @@ static const inicfg_key_t keys[] = {
     U32("port", port, 0, 65535),
     STR("keystore", keystore, INICFG_STR, REST_PATH_MAX),
     STR("master_key", master_key, INICFG_STR, REST_PATH_MAX),
+    U32("keystore_reload_burst", keystore_reload_burst, 1, 1000),
+    U32("keystore_reload_interval_ms", keystore_reload_interval_ms, 1, 600000),
     STR("access_log", access_log, INICFG_STR, REST_PATH_MAX),
     U32("body_limit_bytes", body_limit_bytes, 64, 16 << 20),
     U32("header_limit_bytes", header_limit_bytes, 512, 1 << 20),
@@ -50,6 +53,8 @@ void rest_config_defaults(rest_config_t *cfg)
     cfg->port = 8080;
     snprintf(cfg->keystore, sizeof(cfg->keystore), "var/rest.keys");
     snprintf(cfg->master_key, sizeof(cfg->master_key), "var/rest.master");
+    cfg->keystore_reload_burst = KEYWATCH_RELOAD_BURST;
+    cfg->keystore_reload_interval_ms = KEYWATCH_RELOAD_INTERVAL_MS;
     snprintf(cfg->access_log, sizeof(cfg->access_log), "-");
     cfg->body_limit_bytes = 65536;
     cfg->header_limit_bytes = 8192;

@@ -22,6 +22,8 @@ typedef struct rest_config {
     uint32_t port;
     char keystore[REST_PATH_MAX];    /* API key store file (0600) */
     char master_key[REST_PATH_MAX];  /* master key file (0600) */
+    uint32_t keystore_reload_burst;  /* key store rereads at once (keywatch.h's bound) */
+    uint32_t keystore_reload_interval_ms; /* then one every this long at most */
     char access_log[REST_PATH_MAX];  /* "-": stderr */
     uint32_t body_limit_bytes;       /* larger bodies: 413 */
     uint32_t header_limit_bytes;     /* larger header blocks: 431 */

@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/stat.h>
 
 #include "accesslog.h"
 #include "answer.h"
@@ -13,6 +12,7 @@
 #include "http.h"
 #include "jsonw.h"
 #include "keystore.h"
+#include "keywatch.h"
 #include "link.h"
 #include "publish.h"
 #include "rest_metrics.h"
@@ -80,15 +80,23 @@ struct call {
     const char *body;          /* the request body, valid while the call lasts */
     uint32_t body_len;
     collect_t col;
+    /* Held back by the key store's reload bound: the request (its bytes stay
+     * in the connection's buffer until answered) and its route's parameter,
+     * taken up again once the store is reread. held_req is allocated at the
+     * first hold and kept, like col. */
+    bool held;
+    http_request_t *held_req;
+    const char *param;
+    size_t param_len;
 };
 
 struct rest {
     rest_config_t cfg;
     server_t *srv;
     link_t *link;
-    keystore_t *ks;
-    struct stat ks_stat;       /* of the key store file when loaded (st_ino 0: absent) */
-    uint64_t ks_checked_ns;
+    keywatch_t *kw;            /* the key store, as current as its file */
+    uint32_t ks_held;          /* calls held back until the store is reread */
+    uint64_t ks_retry_ns;      /* when the first of them may ask again */
     ratelimit_t *rl_key, *rl_addr;
     auth_replay_t *replay;
     refdata_t rd, rd_next;
@@ -119,9 +127,10 @@ void rest_reply_fail(rest_t *r, call_t *c, int status, const char *code, const c
 int rest_send(rest_t *r, call_t *c, uint32_t collect_max, bool orders_only);
 /* True when the engine is attached and the reference data loaded. */
 bool rest_ready(const rest_t *r);
+/* An admin request reread the key store (keywatch_sync): the requests held
+ * until a reread are taken up on the loop's next pass. */
+void rest_keystore_synced(rest_t *r);
 /* Applies an admin command that took effect to the reference data. */
 void rest_refdata_apply(rest_t *r, const rec_t *cmd);
-/* Re-opens the key store if its file changed. Returns true when it did. */
-bool rest_keystore_refresh(rest_t *r, uint64_t now_ns);
 
 #endif

@@ -27,7 +27,8 @@ typedef struct rest_metrics {
     uint64_t rate_limited_key, rate_limited_addr;
     uint64_t engine_timeouts, engine_busy, engine_unavailable;
     uint64_t answers_lost;     /* the client left before its engine answer */
-    uint64_t refdata_loads, keystore_reloads;
+    uint64_t refdata_loads;
+    uint64_t keystore_checks, keystore_reloads, keystore_held; /* keywatch's, copied each second */
 } rest_metrics_t;
 
 static inline void rest_metrics_observe(rest_metrics_t *m, unsigned route, int status, uint64_t latency_us)

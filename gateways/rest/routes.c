@@ -412,14 +412,19 @@ static void keys_list(rest_t *r, call_t *c, const http_request_t *req, const cha
     (void)p, (void)n;
     if (!no_query(r, c, req))
         return;
-    rest_keystore_refresh(r, clock_mono_ns());
-    size_t total = keystore_list(r->ks, NULL, 0);
+    err_t err = {0};
+    if (keywatch_sync(r->kw, clock_mono_ns(), &err) < 0) /* what the file holds now; else the copy */
+        log_warn("list keys: %s", err.msg);
+    else
+        rest_keystore_synced(r);
+    keystore_t *ks = keywatch_store(r->kw);
+    size_t total = keystore_list(ks, NULL, 0);
     ks_info_t *all = calloc(total ? total : 1, sizeof(*all));
     if (all == NULL) {
         rest_reply_fail(r, c, 500, "internal", "out of memory");
         return;
     }
-    keystore_list(r->ks, all, total);
+    keystore_list(ks, all, total);
     jw_t *w = &r->jw;
     jw_reset(w);
     jw_obj(w, NULL);
@@ -453,9 +458,11 @@ static void key_create(rest_t *r, call_t *c, const http_request_t *req, const ch
     uint8_t secret[KS_SECRET_BYTES];
     int rc = lock;
     if (lock >= 0) {
-        rest_keystore_refresh(r, clock_mono_ns()); /* keys another process added are kept */
-        rc = keystore_create(r->ks, role, account, id, secret, &err);
-        rest_keystore_refresh(r, clock_mono_ns()); /* our own write: remember its file */
+        rc = keywatch_sync(r->kw, clock_mono_ns(), &err); /* keys another process added are kept */
+        if (rc == 0) {
+            rest_keystore_synced(r);
+            rc = keystore_create(keywatch_store(r->kw), role, account, id, secret, &err);
+        }
         keystore_unlock(lock);
     }
     if (rc < 0) {
@@ -494,13 +501,16 @@ static void key_revoke(rest_t *r, call_t *c, const http_request_t *req, const ch
     err_t err = {0};
     int lock = keystore_lock(r->cfg.keystore, &err);
     int rc = lock;
+    bool synced = false;
     if (lock >= 0) {
-        rest_keystore_refresh(r, clock_mono_ns());
-        rc = keystore_revoke(r->ks, id, &err);
-        rest_keystore_refresh(r, clock_mono_ns());
+        synced = (rc = keywatch_sync(r->kw, clock_mono_ns(), &err)) == 0;
+        if (synced) {
+            rest_keystore_synced(r);
+            rc = keystore_revoke(keywatch_store(r->kw), id, &err);
+        }
         keystore_unlock(lock);
     }
-    if (rc == -ENOENT) {
+    if (synced && rc == -ENOENT) {
         rest_reply_fail(r, c, 404, "unknown-key", "no such key");
         return;
     }

@@ -100,6 +100,12 @@ static conn_t *conn_of(server_t *s, conn_id_t id)
     return c->state != C_FREE && c->gen == (uint32_t)(id >> 32) ? c : NULL;
 }
 
+bool server_conn_open(const server_t *s, conn_id_t id)
+{
+    uint32_t i = SERVER_CONN_INDEX(id);
+    return i < s->cfg.max_connections && s->conns[i].state != C_FREE && s->conns[i].gen == (uint32_t)(id >> 32);
+}
+
 static void conn_close(server_t *s, conn_t *c)
 {
     close(c->fd); /* never duplicated: this also leaves the epoll set */

@@ -68,6 +68,10 @@ int server_respond(server_t *s, conn_id_t id, int status, const char *extra_head
  * Returns how much work it did; 0 after an idle wait. */
 int server_poll(server_t *s, uint64_t timeout_ns);
 
+/* Whether id's connection is still open: then the request given to
+ * on_request and not yet answered is still valid. */
+bool server_conn_open(const server_t *s, conn_id_t id);
+
 /* The bound port (useful with port 0). */
 uint16_t server_port(const server_t *s);
 uint32_t server_connections(const server_t *s);

@@ -19,7 +19,6 @@
 #include "log.h"
 
 static const uint64_t NS_PER_MS = 1000000;
-static const uint64_t KS_RECHECK_NS = 100000000; /* key store file checks on an unknown key, at most */
 enum { FLOOD_REFUSALS_MAX = 100 };                /* refused messages in a row before closing */
 
 static const char *const auth_messages[AUTH_REASON_COUNT] = {
@@ -115,9 +114,11 @@ static auth_reason_t authenticate(ws_t *w, session_t *s, const char *key, size_t
     if ((why = auth_check_time(now_ms, ts_ms, w->cfg.recv_window_ms)) != AUTH_OK)
         return why;
     ks_entry_t k;
-    int rc = keystore_lookup(w->ks, key, klen, &k);
-    if (rc == -ENOENT && ws_keystore_refresh(w, clock_mono_ns(), KS_RECHECK_NS))
-        rc = keystore_lookup(w->ks, key, klen, &k);
+    uint64_t now = clock_mono_ns(), retry_ns;
+    /* The message is answered in order with the ones after it, so it cannot
+     * wait for a reread the bound holds back (-EAGAIN): that is refused as
+     * unknown, and happens only while the file keeps changing. */
+    int rc = keywatch_lookup(w->kw, key, klen, now, now, &k, &retry_ns);
     if (rc < 0)
         return rc == -EKEYREVOKED ? AUTH_REVOKED_KEY : AUTH_UNKNOWN_KEY;
     char tsz[WSMSG_TS_MAX + 1];

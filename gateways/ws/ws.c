@@ -412,50 +412,6 @@ static void conflate_tick(ws_t *w, uint64_t now)
             market_flush(w, w->syms[i], true);
 }
 
-/* ---------------------------------------------------------------- key store */
-
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-static int keystore_load(ws_t *w, keystore_t **ks, struct stat *st, err_t *err)
-{
-    int lock = keystore_lock(w->cfg.keystore, err);
-    if (lock < 0)
-        return lock;
-    if (stat(w->cfg.keystore, st) < 0)
-        memset(st, 0, sizeof(*st));
-    int rc = keystore_open(ks, w->cfg.keystore, w->cfg.master_key, err);
-    keystore_unlock(lock);
-    return rc;
-}
-
-bool ws_keystore_refresh(ws_t *w, uint64_t now_ns, uint64_t min_interval_ns)
-{
-    if (now_ns - w->ks_checked_ns < min_interval_ns)
-        return false;
-    w->ks_checked_ns = now_ns;
-    struct stat st;
-    if (stat(w->cfg.keystore, &st) < 0)
-        memset(&st, 0, sizeof(st));
-    if (same_file(&st, &w->ks_stat))
-        return false;
-    keystore_t *ks;
-    err_t err = {0};
-    if (keystore_load(w, &ks, &st, &err) < 0) {
-        log_warn("key store changed but cannot be read, keeping the loaded keys: %s", err.msg);
-        w->ks_stat = st;
-        return false;
-    }
-    keystore_close(w->ks);
-    w->ks = ks;
-    w->ks_stat = st;
-    log_info("key store reloaded: %zu keys", keystore_list(ks, NULL, 0));
-    return true;
-}
-
 /* ---------------------------------------------------------------- open, run, close */
 
 int ws_open(ws_t **out, const ws_config_t *cfg, err_t *err)
@@ -470,7 +426,7 @@ int ws_open(ws_t **out, const ws_config_t *cfg, err_t *err)
     int rc;
     if ((rc = ws_config_check(cfg, err)) < 0)
         goto fail;
-    if ((rc = keystore_load(w, &w->ks, &w->ks_stat, err)) < 0)
+    if ((rc = keywatch_open(&w->kw, w->cfg.keystore, w->cfg.master_key, NULL, clock_mono_ns(), err)) < 0)
         goto fail;
     uint64_t seed;
     if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
@@ -538,7 +494,7 @@ int ws_run(ws_t *w, const atomic_bool *stop)
         now = clock_mono_ns();
         if (now >= next_house) {
             next_house = now + HOUSEKEEPING_NS;
-            ws_keystore_refresh(w, now, 0);
+            keywatch_poll(w->kw, now); /* revocations: a key the copy has is not looked for */
             queries(w, now);
         } else if (w->refdata_dirty || (link_attached(w->link) && !ws_ready(w))) {
             queries(w, now);
@@ -577,7 +533,7 @@ void ws_close(ws_t *w)
     refdata_free(&w->rd_next);
     auth_replay_destroy(w->replay);
     ratelimit_destroy(w->rl);
-    keystore_close(w->ks);
+    keywatch_close(w->kw);
     jw_free(&w->jw);
     free(w);
 }

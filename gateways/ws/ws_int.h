@@ -6,12 +6,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/stat.h>
 
 #include "auth.h"
 #include "client.h"
 #include "jsonw.h"
 #include "keystore.h"
+#include "keywatch.h"
 #include "link.h"
 #include "proto.h"
 #include "ratelimit.h"
@@ -157,9 +157,7 @@ struct ws {
     /* clients */
     session_t *sess;              /* by connection index */
     uint32_t *priv, npriv;        /* sessions with a private channel */
-    keystore_t *ks;
-    struct stat ks_stat;
-    uint64_t ks_checked_ns;
+    keywatch_t *kw;               /* bourse-rest's key store, as current as its file */
     auth_replay_t *replay;
     ratelimit_t *rl;
     jw_t jw;                      /* the message being built, with room for its frame header */
@@ -209,7 +207,6 @@ void session_private_event(ws_t *w, const rec_t *ev);
 void session_error(ws_t *w, wsc_t id, const char *req_id, const char *code, const char *message);
 /* Every private stream skips a number: events may have been lost. */
 void session_private_gap(ws_t *w);
-bool ws_keystore_refresh(ws_t *w, uint64_t now_ns, uint64_t min_interval_ns);
 
 /* ---- market.c */
 int market_sym_init(sym_t *s, const ws_config_t *cfg);

@@ -431,6 +431,47 @@ static void test_create_refuses_a_bad_role(void)
     keystore_close(ks);
 }
 
+/* What a gateway's reload decision rests on: the version a store remembers
+ * is the file's after each of its saves, and any other writer's save (a key
+ * created or revoked) gives the file a version that differs from it. */
+static void test_version_follows_every_save_and_differs_after_another_writers(void)
+{
+    keystore_t *a = NULL, *b = NULL;
+    err_t err = {0};
+    ks_version_t va, vb, vf, zero = {0};
+    char id[KS_KEY_ID_MAX + 1];
+    uint8_t secret[KS_SECRET_BYTES];
+    fresh_dir();
+    CHECK_EQ(keystore_open(&a, store, master, &err), 0);
+    keystore_version(a, &va);
+    CHECK_EQ(keystore_file_version(store, &vf), 0);
+    CHECK(keystore_version_same(&va, &zero) && keystore_version_same(&vf, &zero)); /* no file yet */
+    CHECK_EQ(keystore_create(a, AUTH_ROLE_TRADER, 1, id, secret, &err), 0);
+    keystore_version(a, &va);
+    CHECK_EQ(keystore_file_version(store, &vf), 0);
+    CHECK(!keystore_version_same(&va, &zero));
+    CHECK(keystore_version_same(&va, &vf));
+    CHECK_EQ(keystore_open(&b, store, master, &err), 0);
+    keystore_version(b, &vb);
+    CHECK(keystore_version_same(&vb, &vf));
+    for (int i = 0; i < 20; i++) { /* back to back, well within one timestamp tick */
+        CHECK_EQ(keystore_create(b, AUTH_ROLE_READ_ONLY, 2, id, secret, &err), 0);
+        CHECK_EQ(keystore_file_version(store, &vf), 0);
+        CHECK(!keystore_version_same(&va, &vf));
+        keystore_version(b, &vb);
+        CHECK(keystore_version_same(&vb, &vf));
+        keystore_close(a);
+        CHECK_EQ(keystore_open(&a, store, master, &err), 0);
+        keystore_version(a, &va);
+        CHECK(keystore_version_same(&va, &vf));
+    }
+    CHECK_EQ(keystore_revoke(b, id, &err), 0);
+    CHECK_EQ(keystore_file_version(store, &vf), 0);
+    CHECK(!keystore_version_same(&va, &vf));
+    keystore_close(a);
+    keystore_close(b);
+}
+
 int main(int argc, char **argv)
 {
     CHECK_MAIN_BEGIN(argc, argv);
@@ -448,6 +489,7 @@ int main(int argc, char **argv)
     RUN(test_malformed_lines_are_reported_with_file_and_line);
     RUN(test_many_keys_are_all_found);
     RUN(test_create_refuses_a_bad_role);
+    RUN(test_version_follows_every_save_and_differs_after_another_writers);
     if (dir[0] != '\0') {
         unlink(store);
         unlink(master);
