@@ -89,6 +89,29 @@ static inline uint64_t check_seed(void)
     return seed;
 }
 
+/* Waits on another thread or process end at their event (a lease taken, a
+ * seq reached); a deadline only bounds them, and is generous: a sanitizer
+ * build on a loaded machine is slow, and a wait that holds costs nothing. */
+enum { CHECK_WAIT_S = 60 };
+
+static inline uint64_t check_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The deadline of a wait that starts now. */
+static inline uint64_t check_deadline(void)
+{
+    return check_mono_ns() + (uint64_t)CHECK_WAIT_S * 1000000000u;
+}
+
+static inline int check_before(uint64_t deadline)
+{
+    return check_mono_ns() < deadline;
+}
+
 /* A unique instance name for tests that create real segments. */
 static inline void check_instance(char *buf, size_t n, const char *tag)
 {

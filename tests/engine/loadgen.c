@@ -5,8 +5,8 @@
  *
  *   test-loadgen INSTANCE SEED OUT_FILE [SECONDS [COMMANDS]]
  *
- * Runs until the engine goes away (or SECONDS pass, or COMMANDS were sent
- * and acknowledged), then writes
+ * Says "attached" on stderr once it is attached; runs until the engine goes
+ * away (or SECONDS pass, or COMMANDS were sent and acknowledged), then writes
  * "acked <highest acked cmd_seq> sent <commands sent> answered <n>" to OUT_FILE.
  * The durability test kills the engine under it and checks that every acked
  * command survived. Accounts 1..8 and instrument 1 (tick 100, lot 1000000)
@@ -83,6 +83,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "test-loadgen: %s\n", err.msg);
         return 1;
     }
+    /* scripts wait for this line: the load has started */
+    fprintf(stderr, "test-loadgen: attached to %s\n", argv[1]);
     pending_t p[INFLIGHT];
     uint32_t head = 0, tail = 0; /* p[tail..head) in flight, in send order */
     uint64_t next_ref = 1, sent = 0, answered = 0, acked = 0;

@@ -81,8 +81,9 @@ static void test_two_processes_pass_ten_million_records_without_loss(void)
         produce(inst, n);
     /* The consumer side, as the engine holds it. */
     shm_client_t *slot = shm_client(s, 0);
-    while (LEASE_STATE(atomic_load(&slot->lease)) != LEASE_ACTIVE)
+    for (uint64_t dl = check_deadline(); LEASE_STATE(atomic_load(&slot->lease)) != LEASE_ACTIVE && check_before(dl);)
         usleep(100);
+    CHECK_EQ(LEASE_STATE(atomic_load(&slot->lease)), LEASE_ACTIVE);
     ring_t r;
     CHECK_EQ(ring_attach_consumer(&r, shm_ring(s, 0), geo.ring_capacity, sizeof(rec_t)), 0);
     idle_t idle;

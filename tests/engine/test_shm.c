@@ -210,7 +210,7 @@ static void test_segment_of_a_killed_engine_is_stale_then_replaced(void)
     }
     shm_t *c = NULL;
     err_t err = {0};
-    for (int i = 0; i < 500 && shm_attach(&c, inst, &err) < 0; i++)
+    for (uint64_t dl = check_deadline(); shm_attach(&c, inst, &err) < 0 && check_before(dl);)
         usleep(10000);
     CHECK(c != NULL);
     shm_close(c);

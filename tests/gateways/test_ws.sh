@@ -30,18 +30,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()   { echo "ok   $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
+# ok, fail, wait_until, alive, start_engine (-c $TMP/engine.ini)
+. "$SRC/tests/scripts/engine_lib.sh"
 
-# --- the WebSocket client library: npm ci into the build directory, once
+# --- the WebSocket client library: installed into the build directory once,
+# under a lock (this script runs twice at a time: ws and ws-browser)
 NODE_DIR=$BUILD/tests/gateways/node
-if [ ! -d "$NODE_DIR/node_modules/ws" ] || [ ! -d "$NODE_DIR/node_modules/playwright-core" ] ||
-   ! cmp -s "$SRC/tests/gateways/node/package-lock.json" "$NODE_DIR/package-lock.json"; then
-    mkdir -p "$NODE_DIR"
-    cp "$SRC/tests/gateways/node/package.json" "$SRC/tests/gateways/node/package-lock.json" "$NODE_DIR/"
-    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >"$TMP/npm.log" 2>&1) ||
-        { echo "FAIL npm_ci: $(tail -5 "$TMP/npm.log")"; exit 1; }
-fi
+"$SRC/tests/gateways/node/install.sh" "$NODE_DIR" >"$TMP/npm.log" 2>&1 ||
+    { echo "FAIL npm_ci: $(tail -5 "$TMP/npm.log")"; exit 1; }
 export NODE_PATH=$NODE_DIR/node_modules
 
 cat >"$TMP/engine.ini" <<EOF2
@@ -82,35 +78,23 @@ ws_ini() {
 }
 
 # start_ws INI LOG: starts a gateway (a child of this shell); sets ws_started
-# (its pid) and ws_port once it listens.
+# (its pid) and ws_port once it listens (empty when it died first).
+ws_listens() {
+    ws_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\) .*/\1/p' "$1" | tail -1)
+    [ -n "$ws_port" ] || gone "$ws_started"
+}
 start_ws() {
     "$WS" -c "$1" 2>>"$2" &
     ws_started=$!
     pids+=("$ws_started")
     ws_port=
-    for _ in $(seq 200); do
-        ws_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\) .*/\1/p' "$2" | tail -1)
-        [ -n "$ws_port" ] && break
-        sleep 0.05
-    done
-}
-
-start_engine() {
-    "$ENGINE" -c "$TMP/engine.ini" 2>>"$TMP/engine.log" &
-    engine_pid=$!
-    for _ in $(seq 200); do
-        "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running" && return 0
-        sleep 0.05
-    done
-    return 1
+    wait_until 60 ws_listens "$2"
 }
 
 # health PORT: the HTTP status of /healthz.
 health() { curl -s -m 5 -o "$TMP/health" -w '%{http_code}' "http://127.0.0.1:$1/healthz"; }
-wait_health() {
-    for _ in $(seq 200); do [ "$(health "$1")" = "$2" ] && return 0; sleep 0.05; done
-    return 1
-}
+health_is() { [ "$(health "$1")" = "$2" ]; }
+wait_health() { wait_until 60 health_is "$1" "$2"; }
 
 send() { "$CLI" -i "$INST" send "$@" >/dev/null || echo "send $* failed" >&2; }
 
@@ -178,11 +162,11 @@ for a in 1 2 3; do
 done
 send new-order account=3 instrument=1 side=buy price=5990000 qty=3000000
 send new-order account=3 instrument=1 side=sell price=6010000 qty=4000000
-# the gateway learns the new instruments from the admin events, then builds their books
-for _ in $(seq 100); do
-    curl -s "http://127.0.0.1:$PORT/healthz" | grep -q '"ready":true' && break
-    sleep 0.05
-done
+# The gateway learns the new instruments from the admin events, then builds
+# their books: wait until it lists both, built (its /healthz said ready
+# before it knew of them).
+node "$SRC/tests/gateways/node/ws_ready.js" "$PORT" BTC-USD ETH-USD >"$TMP/ready.out" 2>&1 ||
+    fail gateway_builds_the_new_books "$(cat "$TMP/ready.out")"
 
 if [ "$MODE" = browser ]; then
     out=$(cd "$NODE_DIR" && node "$SRC/tests/gateways/node/browser.js" "http://127.0.0.1:$PORT" "$CLI" "$INST" \
@@ -215,11 +199,11 @@ wsc_pid=$ws_started PORTC=${ws_port:-0}
 "$REST" -c "$TMP/rest.ini" 2>>"$TMP/rest.log" &
 pids+=($!)
 RPORT=
-for _ in $(seq 200); do
+rest_ready() {
     RPORT=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$TMP/rest.log" | tail -1)
-    [ -n "$RPORT" ] && curl -s "http://127.0.0.1:$RPORT/readyz" | grep -q '"ready":true' && break
-    sleep 0.05
-done
+    [ -n "$RPORT" ] && curl -s "http://127.0.0.1:$RPORT/readyz" | grep -q '"ready":true'
+}
+wait_until 60 rest_ready || fail rest_gateway_ready "$(tail -3 "$TMP/rest.log")"
 wait_health "$PORTC" 200 || fail conflated_gateway_ready "$(tail -2 "$TMP/wsc.log")"
 
 cat >"$TMP/env.json" <<EOF2
@@ -238,15 +222,25 @@ grep -q 'send queue overflow' "$TMP/ws.log" && ok overflow_is_logged || fail ove
 (cd "$NODE_DIR" && exec node "$SRC/tests/gateways/node/ws_test.js" "$TMP/env.json" watch >"$TMP/watch.out" 2>&1) &
 watch_pid=$!
 pids+=("$watch_pid")
-for _ in $(seq 100); do grep -q '"type":"snapshot"' "$TMP/watch.out" && break; sleep 0.05; done
+wait_until 60 grep -q '"type":"snapshot"' "$TMP/watch.out" || fail watcher_gets_a_snapshot "$(cat "$TMP/watch.out")"
 
 # --- the gateway lapped by the engine (stopped while the log wraps): it resyncs and rebuilds its books
 snaps() { grep -c '"type":"snapshot"' "$TMP/watch.out"; }
+snaps_grew() { [ "$(snaps)" -gt "$before" ]; }
+# The gateway's reader lag, from bourse status: past the event log's 16384
+# records, it has been lapped.
+reader_lag() { "$CLI" -i "$INST" status | awk -v p="$1" '/^event log/ { e = 1; next } e && $3 == p { print $6 }'; }
+lap_flow() {
+    "$FLOW" "$INST" 1 6000 20000 $((11 + lap_try++)) >>"$TMP/lapflow.out" 2>&1 ||
+        { fail lap_flow_runs "$(tail -3 "$TMP/lapflow.out")"; return 0; }
+    [ "$(reader_lag "$ws_pid")" -gt 16384 ]
+}
 before=$(snaps)
 kill -STOP "$ws_pid"
-"$FLOW" "$INST" 1 6000 20000 11 >"$TMP/lapflow.out" 2>&1 || fail lap_flow_runs "$(cat "$TMP/lapflow.out")"
+lap_try=0
+wait_until 300 lap_flow || fail gateway_is_lapped "lag $(reader_lag "$ws_pid")"
 kill -CONT "$ws_pid"
-for _ in $(seq 100); do [ "$(snaps)" -gt "$before" ] && break; sleep 0.05; done
+wait_until 60 snaps_grew
 grep -q "event log lapped this gateway" "$TMP/ws.log" && ok lap_is_noticed_and_logged || fail lap_is_noticed_and_logged "$(tail -3 "$TMP/ws.log")"
 [ "$(snaps)" -gt "$before" ] && ok lapped_gateway_sends_subscribers_a_fresh_snapshot \
     || fail lapped_gateway_sends_subscribers_a_fresh_snapshot "$(tail -c 300 "$TMP/watch.out")"
@@ -258,7 +252,7 @@ wait_health "$PORT" 503 && ok engine_death_makes_gateway_unready || fail engine_
 start_engine || fail engine_restarts "$(tail -3 "$TMP/engine.log")"
 send new-order account=3 instrument=1 side=buy price=5900000 qty=1000000
 wait_health "$PORT" 200 && ok gateway_reattaches_after_engine_restart || fail gateway_reattaches_after_engine_restart "$(tail -3 "$TMP/ws.log")"
-for _ in $(seq 100); do [ "$(snaps)" -gt "$before" ] && break; sleep 0.05; done
+wait_until 60 snaps_grew
 [ "$(snaps)" -gt "$before" ] && ok subscriber_gets_a_fresh_snapshot_after_restart \
     || fail subscriber_gets_a_fresh_snapshot_after_restart "$(tail -c 300 "$TMP/watch.out")"
 grep -q "detached, attaching again" "$TMP/ws.log" && ok detach_is_logged || fail detach_is_logged "$(tail -3 "$TMP/ws.log")"
@@ -268,7 +262,7 @@ kill -INT "$ws_pid"
 wait "$ws_pid"
 rc=$?
 [ $rc -eq 0 ] && ok sigint_stops_gateway_cleanly || fail sigint_stops_gateway_cleanly "exit $rc"
-for _ in $(seq 50); do grep -q '"type":"closed"' "$TMP/watch.out" && break; sleep 0.05; done
+wait_until 60 grep -q '"type":"closed"' "$TMP/watch.out"
 grep -q '"type":"closed","code":1001' "$TMP/watch.out" && ok shutdown_closes_clients_with_1001 \
     || fail shutdown_closes_clients_with_1001 "$(tail -c 200 "$TMP/watch.out")"
 

@@ -20,8 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()   { echo "ok   $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
+. "$(dirname "$0")/engine_lib.sh" # ok, fail, wait_until, alive, start_engine
 
 # expect_error NAME EXPECTED_EXIT NEEDLE CMD...: exit code, one line, names the problem.
 expect_error() {
@@ -40,21 +39,6 @@ expect_error() {
     else
         ok "$name"
     fi
-}
-
-# Ready: the segment names this engine pid as its running owner.
-wait_ready() {
-    for _ in $(seq 200); do
-        "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $1, running" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-start_engine() {
-    "$ENGINE" -i "$INST" "$@" 2>>"$TMP/engine.log" &
-    engine_pid=$!
-    wait_ready "$engine_pid"
 }
 
 # --- bad input, before any engine runs
@@ -82,7 +66,7 @@ printf '[engine]\ninstance = %s\nclients = 4\nring_capacity = 256\n' "$INST" >"$
 "$ENGINE" -c "$TMP/good.ini" --print-config >"$TMP/printed.ini" && grep -q "clients = 4" "$TMP/printed.ini" \
     && ok print_config_shows_effective_values || fail print_config_shows_effective_values "$(cat "$TMP/printed.ini")"
 
-if start_engine -c "$TMP/good.ini"; then ok engine_starts_and_reports_running; else fail engine_starts_and_reports_running "$(cat "$TMP/engine.log")"; fi
+if start_engine -i "$INST" -c "$TMP/good.ini"; then ok engine_starts_and_reports_running; else fail engine_starts_and_reports_running "$(cat "$TMP/engine.log")"; fi
 grep -q '"level":"info","proc":"engine"' "$TMP/engine.log" && ok engine_logs_json_lines || fail engine_logs_json_lines "$(cat "$TMP/engine.log")"
 
 if "$CLI" -i "$INST" ping -n 200 >"$TMP/ping" 2>&1 && grep -q "200 echoes" "$TMP/ping"; then
@@ -123,9 +107,10 @@ expect_error send_bad_value_is_named 2 "side: 'up' is not one of" "$CLI" -i "$IN
 
 "$CLI" -i "$INST" watch -n 3 >"$TMP/watch" 2>&1 &
 watch_pid=$!
-for _ in $(seq 200); do grep -q "attached" "$TMP/watch" && break; sleep 0.05; done
+wait_until 60 grep -q "attached" "$TMP/watch"
 "$CLI" -i "$INST" ping -n 3 >/dev/null 2>&1
-wait $watch_pid
+wait_until 60 gone "$watch_pid" || kill "$watch_pid"
+wait "$watch_pid"
 if [ "$(grep -c '"type":"echo"' "$TMP/watch")" -eq 3 ]; then ok watch_prints_events_as_json; else fail watch_prints_events_as_json "$(cat "$TMP/watch")"; fi
 
 "$CLI" -i "$INST" status >"$TMP/status" 2>&1
@@ -146,13 +131,13 @@ engine_pid=
 expect_error ping_after_stop_is_refused 1 "has stopped" "$CLI" -i "$INST" ping
 
 # --- crash and restart
-start_engine -c "$TMP/good.ini"
+start_engine -i "$INST" -c "$TMP/good.ini"
 kill -9 "$engine_pid"
 wait "$engine_pid" 2>/dev/null
 engine_pid=
 "$CLI" -i "$INST" status 2>&1 | grep -q "stale" && ok status_reports_stale_segment || fail status_reports_stale_segment "$("$CLI" -i "$INST" status 2>&1)"
 expect_error ping_to_stale_segment_is_refused 1 "stale segment" "$CLI" -i "$INST" ping
-if start_engine -c "$TMP/good.ini" && "$CLI" -i "$INST" status | grep -q "generation 3"; then
+if start_engine -i "$INST" -c "$TMP/good.ini" && "$CLI" -i "$INST" status | grep -q "generation 3"; then
     ok restart_after_crash_bumps_generation
 else
     fail restart_after_crash_bumps_generation "$("$CLI" -i "$INST" status 2>&1)"
@@ -171,7 +156,7 @@ expect_error other_layout_version_is_refused 1 "layout version 9 but this build 
 head -c 4096 /dev/urandom >"$SEG"
 expect_error random_segment_is_refused 1 "/dev/shm/bourse.$INST" "$CLI" -i "$INST" status
 # An engine starts over a corrupt leftover segment: it is replaced, not trusted.
-if start_engine -c "$TMP/good.ini" && "$CLI" -i "$INST" ping -n 5 >/dev/null; then
+if start_engine -i "$INST" -c "$TMP/good.ini" && "$CLI" -i "$INST" ping -n 5 >/dev/null; then
     ok engine_replaces_corrupt_leftover
 else
     fail engine_replaces_corrupt_leftover "$(tail -2 "$TMP/engine.log")"
@@ -179,7 +164,7 @@ fi
 kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
 
 # --- clean-up of an instance
-start_engine -c "$TMP/good.ini"
+start_engine -i "$INST" -c "$TMP/good.ini"
 expect_error remove_refuses_a_live_instance 1 "held by a live engine" "$CLI" -i "$INST" remove
 kill -TERM "$engine_pid"; wait "$engine_pid"; engine_pid=
 if "$CLI" -i "$INST" remove && [ ! -e "/dev/shm/bourse.$INST" ]; then

@@ -20,22 +20,24 @@ cleanup() {
     rm -rf "$TMP" "/dev/shm/bourse.$INST" "/dev/shm/bourse.$INST.lock"
 }
 trap cleanup EXIT
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
+. "$(dirname "$0")/engine_lib.sh" # ok, fail, wait_until, alive, start_engine
 
-"$ENGINE" -i "$INST" 2>>"$TMP/engine.log" &
-engine_pid=$!
+start_engine -i "$INST" || { echo "FAIL engine_starts: $(cat "$TMP/engine.log")"; exit 1; }
 pids+=("$engine_pid")
-for _ in $(seq 200); do "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running" && break; sleep 0.05; done
 
+# A random port, until one is free: the exporter says where it serves once it
+# listens, or exits when the port is taken.
+exporter_settled() { grep -q "serving instance" "$TMP/exporter.log" || gone "$exp_pid"; }
 for _ in $(seq 20); do
     PORT=$((20000 + RANDOM % 30000))
+    : >"$TMP/exporter.log"
     "$EXPORTER" -i "$INST" --listen "127.0.0.1:$PORT" 2>>"$TMP/exporter.log" &
     exp_pid=$!
-    sleep 0.3
-    kill -0 "$exp_pid" 2>/dev/null && break
+    pids+=("$exp_pid")
+    wait_until 60 exporter_settled
+    alive "$exp_pid" && break
 done
-pids+=("$exp_pid")
+grep -q "serving instance" "$TMP/exporter.log" || { echo "FAIL exporter_listens: $(cat "$TMP/exporter.log")"; exit 1; }
 URL="http://127.0.0.1:$PORT"
 scrape() { curl -s --max-time 5 "$URL/metrics"; }
 value() { grep -v '^#' <<<"$2" | grep -F "$1 " | head -1 | awk '{print $NF}'; }
@@ -47,19 +49,28 @@ if promtool check metrics <<<"$m1" >"$TMP/promtool.out" 2>&1; then ok promtool_a
 "$CLI" -i "$INST" send add-asset asset=1 name=BTC decimals=8 >/dev/null
 "$CLI" -i "$INST" send add-asset asset=1 name=BTC decimals=8 >/dev/null # rejected: exists
 "$CLI" -i "$INST" ping -n 20 >/dev/null
-m2=$(scrape)
+# The engine counts a command just after it publishes the command's events,
+# so an answer can come before its count: scrape until the counts are in.
+c1=$(value 'bourse_engine_apply_seconds_count' "$m1")
+counted() {
+    m2=$(scrape)
+    [ "$(value 'bourse_engine_commands_total{type="echo"}' "$m2")" = 20 ] &&
+        [ "$(value 'bourse_engine_rejects_total{reason="exists"}' "$m2")" = 1 ] &&
+        [ "$(value 'bourse_engine_apply_seconds_count' "$m2")" -ge $((c1 + 22)) ] 2>/dev/null
+}
+wait_until 60 counted
 [ "$(value 'bourse_engine_commands_total{type="echo"}' "$m2")" = 20 ] && ok commands_by_type_count_echoes \
     || fail commands_by_type_count_echoes "$(grep commands_total <<<"$m2" | head -3)"
 [ "$(value 'bourse_engine_rejects_total{reason="exists"}' "$m2")" = 1 ] && ok rejects_by_reason_count \
     || fail rejects_by_reason_count "$(grep 'reason="exists"' <<<"$m2")"
-c1=$(value 'bourse_engine_apply_seconds_count' "$m1"); c2=$(value 'bourse_engine_apply_seconds_count' "$m2")
+c2=$(value 'bourse_engine_apply_seconds_count' "$m2")
 [ "$c2" -ge $((c1 + 22)) ] && ok apply_histogram_counts_commands || fail apply_histogram_counts_commands "$c1 -> $c2"
 inf=$(value 'bourse_engine_apply_seconds_bucket{le="+Inf"}' "$m2")
 [ "$inf" = "$c2" ] && ok apply_buckets_are_cumulative || fail apply_buckets_are_cumulative "+Inf $inf, count $c2"
 
 "$WRITER" "$INST" >"$TMP/writer.out" 2>&1 &
 pids+=("$!")
-for _ in $(seq 100); do grep -q ready "$TMP/writer.out" && break; sleep 0.05; done
+wait_until 60 grep -q ready "$TMP/writer.out" || fail metrics_writer_ready "$(cat "$TMP/writer.out")"
 m3=$(scrape)
 promtool check metrics <<<"$m3" >"$TMP/promtool.out" 2>&1 && ok promtool_accepts_gateway_metrics || fail promtool_accepts_gateway_metrics "$(cat "$TMP/promtool.out")"
 grep -q 'bourse_test_requests_total{process="test-gateway",slot="[0-9]*",route="/v1/x",status="400"} 2' <<<"$m3" \

@@ -61,48 +61,31 @@ jfiles() { ls "$J" | sed -n 's/^journal-0*\([0-9][0-9]*\)\.bj$/\1/p' | sort -n; 
 rule() { awk -v k="$1" '{ f[NR] = $1 } END { for (i = 1; i <= NR; i++) if (i == NR || f[i + 1] - 1 > k) print f[i] }'; }
 
 # Runs the load generator until the journal has at least $1 more files, a
-# few thousand commands at a time (a 1 MiB file holds about 7,700).
-load_files() {
-    local want=$(($(jfiles | wc -l) + $1))
-    for try in $(seq 100); do
-        "$LOADGEN" "$INST" "$((SEED + try * 7 + want))" "$TMP/acks" 10 4000 &
-        gen_pid=$!
-        wait "$gen_pid"
-        gen_pid=
-        [ "$(jfiles | wc -l)" -ge "$want" ] && return 0
-    done
-    return 1
+# few thousand commands at a time (a 1 MiB file holds about 7,700), however
+# long that takes.
+load_once() {
+    try=$((try + 1))
+    "$LOADGEN" "$INST" "$((SEED + try * 7 + want))" "$TMP/acks" 60 4000 2>>"$TMP/loadgen.err" &
+    gen_pid=$!
+    wait "$gen_pid"
+    gen_pid=
+    [ "$(jfiles | wc -l)" -ge "$want" ]
 }
-
-snapshots_written() { grep -c "snapshot at seq [0-9]* written" "$TMP/engine.log"; }
-
-# Takes a snapshot and waits until the engine logs it published; prints its seq.
-snapshot_now() {
-    local n
-    n=$(snapshots_written)
-    "$CLI" -i "$INST" snapshot >/dev/null || return 1
-    for _ in $(seq 200); do
-        if [ "$(snapshots_written)" -gt "$n" ]; then
-            grep -o "snapshot at seq [0-9]* written" "$TMP/engine.log" | tail -1 | awk '{ print $4 }'
-            return 0
-        fi
-        sleep 0.05
-    done
-    return 1
+load_files() {
+    want=$(($(jfiles | wc -l) + $1)) try=0
+    wait_until 600 load_once
 }
 
 # check_pruned NAME KEEP BEFORE: the files are now exactly the union of
 # BEFORE (the listing before the snapshot) and any file created since, less
-# those the rule lets go for KEEP. Polls a little: the deletion follows the
-# log line that announced the snapshot.
+# those the rule lets go for KEEP. The engine prunes on its one thread right
+# after it logs the snapshot written (which snapshot_now waited for): a round
+# trip through it (bourse ping) comes back after the pass.
 check_pruned() {
     local name=$1 keep=$2 before=$3 now want
-    for _ in $(seq 60); do
-        now=$(jfiles)
-        want=$(printf '%s\n%s\n' "$before" "$now" | sort -nu | rule "$keep")
-        [ "$now" = "$want" ] && break
-        sleep 0.05
-    done
+    "$CLI" -i "$INST" ping -n 1 >/dev/null || fail "${name}_ping" "no answer"
+    now=$(jfiles)
+    want=$(printf '%s\n%s\n' "$before" "$now" | sort -nu | rule "$keep")
     if [ "$now" = "$want" ]; then
         ok "$name"
     else
@@ -159,10 +142,9 @@ read -r q2 d2 <<<"$(engine_digest)"
 # pruned journal's tail reaches the state the engine had
 load_files 2 || fail journal_rolls_after_restart "only $(jfiles | wc -l) file(s)"
 read -r q1 d1 <<<"$(engine_digest)"
-for _ in $(seq 100); do # the writer has handed everything up to q1 to the kernel
-    "$CLI" -i "$INST" status | grep -q "durable    seq [0-9]* (0 behind)" && break
-    sleep 0.05
-done
+# the writer has handed everything up to q1 to the kernel
+durable_now() { "$CLI" -i "$INST" status | grep -q "durable    seq [0-9]* (0 behind)"; }
+wait_until 60 durable_now || fail journal_catches_up_before_the_kill "$("$CLI" -i "$INST" status | grep durable)"
 kill -9 "$engine_pid"
 wait "$engine_pid" 2>/dev/null
 engine_pid=

@@ -12,6 +12,19 @@ let failures = 0;
 const ok = (n) => console.log("ok   " + n);
 const fail = (n, why) => { console.log("FAIL " + n + ": " + why); failures++; };
 const send = (...args) => execFileSync(cli, ["-i", instance, "send", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+// The deadline of every wait for an event: generous, since a sanitizer build
+// on a loaded machine is slow; a wait ends at its event, not at its deadline.
+const T = 60000;
+
+// The engine's book now: levels a side, from query-book.
+function engineLevels() {
+  const want = { bids: 0, asks: 0 };
+  for (const line of send("query-book", "instrument=1", "depth=1000").toString().split("\n")) {
+    const m = line.match(/"side":"(buy|sell)"/);
+    if (m && line.includes('"type":"level"')) want[m[1] === "buy" ? "bids" : "asks"]++;
+  }
+  return want;
+}
 
 (async () => {
   const browser = await chromium.launch({
@@ -23,7 +36,7 @@ const send = (...args) => execFileSync(cli, ["-i", instance, "send", ...args], {
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(url + "/?symbol=BTC-USD");
-    await page.waitForFunction(() => window.bourse && window.bourse.ready, null, { timeout: 15000 });
+    await page.waitForFunction(() => window.bourse && window.bourse.ready, null, { timeout: T });
     const before = await page.evaluate(() => ({ bids: window.bourse.book.bids.size, asks: window.bourse.book.asks.size,
                                                 trades: window.bourse.tradesSeen }));
     ok("page_loads_and_builds_its_book_from_the_snapshot");
@@ -37,9 +50,18 @@ const send = (...args) => execFileSync(cli, ["-i", instance, "send", ...args], {
       send("new-order", "account=2", "instrument=1", "side=buy", `price=${6012000}`, "qty=1000000", "tif=ioc");
       send("new-order", "account=2", "instrument=1", "side=sell", `price=${5979000}`, "qty=1000000", "tif=ioc");
     }
-    await page.waitForFunction((n) => window.bourse.tradesSeen >= n + 12, before.trades, { timeout: 15000 })
+    await page.waitForFunction((n) => window.bourse.tradesSeen >= n + 12, before.trades, { timeout: T })
       .then(() => ok("page_receives_the_trades"), (e) => fail("page_receives_the_trades", e.message));
-    await page.waitForTimeout(400); // one more animation frame for the canvas
+    // Every command above is done: the page has caught up once its book has
+    // the engine's levels (a taker's book update may follow its trades), and
+    // has drawn them once its tables have the rows (drawn at an animation frame).
+    const want = engineLevels();
+    await page.waitForFunction((w) => {
+      const b = window.bourse;
+      return b.book.bids.size === w.bids && b.book.asks.size === w.asks &&
+        document.querySelectorAll("#asks tbody tr").length === Math.min(16, w.asks) &&
+        document.querySelectorAll("#bids tbody tr").length === Math.min(16, w.bids);
+    }, want, { timeout: T }).catch(() => {});
     const after = await page.evaluate(() => ({
       bids: window.bourse.book.bids.size, asks: window.bourse.book.asks.size, gaps: window.bourse.gaps,
       askRows: document.querySelectorAll("#asks tbody tr").length, bidRows: document.querySelectorAll("#bids tbody tr").length,
@@ -56,12 +78,6 @@ const send = (...args) => execFileSync(cli, ["-i", instance, "send", ...args], {
     if (after.candles >= 1) ok("page_chart_has_candles"); else fail("page_chart_has_candles", JSON.stringify(after));
     if (after.gaps === 0) ok("page_saw_no_sequence_gap"); else fail("page_saw_no_sequence_gap", after.gaps + " gaps");
     // The page's book equals the engine's book at the same point.
-    const engine = send("query-book", "instrument=1", "depth=1000").toString();
-    const want = { bids: 0, asks: 0 };
-    for (const line of engine.split("\n")) {
-      const m = line.match(/"side":"(buy|sell)"/);
-      if (m && line.includes('"type":"level"')) want[m[1] === "buy" ? "bids" : "asks"]++;
-    }
     if (want.bids === after.bids && want.asks === after.asks) ok("page_book_has_the_engines_levels");
     else fail("page_book_has_the_engines_levels", JSON.stringify({ want, after }));
     if (errors.length === 0) ok("page_has_no_script_errors"); else fail("page_has_no_script_errors", errors.join("; "));
