@@ -46,6 +46,10 @@ interval_s = 1
 keep = 2
 EOF
 
+# A send's answer must outlive the load's events while the machine keeps the
+# CLI off a core: a larger event log (one that laps it anyway is a send not
+# acknowledged, below).
+export BOURSE_ENGINE_EVENT_LOG_CAPACITY=1048576
 start_engine || { echo "FAIL engine_starts: $(cat "$TMP/engine.log")"; exit 1; }
 add_reference_data
 # The sends rest on a book of their own (the load trades instrument 1 only):
@@ -119,8 +123,8 @@ for round in $(seq "$ROUNDS"); do
             echo "$cid" >>"$TMP/fg.acks"
             n=$((n + 1))
             [ "$n" -ge "$want" ] && break
-        elif [ "$rc" -eq 4 ]; then
-            late=$((late + 1))
+        elif [ "$rc" -eq 4 ] || { [ "$rc" -eq 1 ] && tail -1 "$TMP/send.err" | grep -q "lapped by the event log"; }; then
+            late=$((late + 1)) # not acknowledged: nothing is claimed for it
         else
             fail "round_${round}_send_${cid}" "exit $rc: $(tail -1 "$TMP/send.err")"
             break
@@ -146,7 +150,7 @@ for round in $(seq "$ROUNDS"); do
         fail "round_${round}_acknowledged_orders_survive" "acknowledged but not recovered: $missing"
     fi
     echo "     round $round: killed after acknowledged send $n of the first stream;" \
-        "$acks acknowledged in both, $late past their deadline, $(wc -l <"$TMP/open") open orders recovered"
+        "$acks acknowledged in both, $late past their deadline or lapped, $(wc -l <"$TMP/open") open orders recovered"
 done
 [ "$lost" -eq 0 ] && [ "$total" -gt 0 ] &&
     ok "kill_9_${ROUNDS}_times_loses_none_of_${total}_commands_bourse_send_acknowledged"
