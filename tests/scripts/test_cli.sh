@@ -67,7 +67,8 @@ printf '[engine]\ninstance = %s\nclients = 4\nring_capacity = 256\n' "$INST" >"$
     && ok print_config_shows_effective_values || fail print_config_shows_effective_values "$(cat "$TMP/printed.ini")"
 
 if start_engine -i "$INST" -c "$TMP/good.ini"; then ok engine_starts_and_reports_running; else fail engine_starts_and_reports_running "$(cat "$TMP/engine.log")"; fi
-grep -q '"level":"info","proc":"engine"' "$TMP/engine.log" && ok engine_logs_json_lines || fail engine_logs_json_lines "$(cat "$TMP/engine.log")"
+# The segment is ready a moment before the engine logs that it runs: wait for the line.
+wait_until 60 grep -q '"level":"info","proc":"engine"' "$TMP/engine.log" && ok engine_logs_json_lines || fail engine_logs_json_lines "$(cat "$TMP/engine.log")"
 
 if "$CLI" -i "$INST" ping -n 200 >"$TMP/ping" 2>&1 && grep -q "200 echoes" "$TMP/ping"; then
     ok ping_round_trips_through_engine
