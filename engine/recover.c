@@ -106,7 +106,7 @@ static int check_file(void *ctx, uint64_t first_seq, const uint8_t raw[JOURNAL_P
     replay_t *r = ctx;
     params_t p;
     memcpy(&p, raw, sizeof(p));
-    char what[JOURNAL_DIR_MAX + 64];
+    char what[JOURNAL_NAME_MAX + 16];
     char name[JOURNAL_NAME_MAX];
     journal_file_name(name, first_seq);
     snprintf(what, sizeof(what), "journal file %s", name);

@@ -91,7 +91,7 @@ static conn_id_t conn_id(const server_t *s, const conn_t *c)
     return ((uint64_t)c->gen << 32) | (uint32_t)(c - s->conns);
 }
 
-static conn_t *conn_of(server_t *s, conn_id_t id)
+static conn_t *conn_of(const server_t *s, conn_id_t id)
 {
     uint32_t i = SERVER_CONN_INDEX(id);
     if (i >= s->cfg.max_connections)
@@ -102,8 +102,7 @@ static conn_t *conn_of(server_t *s, conn_id_t id)
 
 bool server_conn_open(const server_t *s, conn_id_t id)
 {
-    uint32_t i = SERVER_CONN_INDEX(id);
-    return i < s->cfg.max_connections && s->conns[i].state != C_FREE && s->conns[i].gen == (uint32_t)(id >> 32);
+    return conn_of(s, id) != NULL;
 }
 
 static void conn_close(server_t *s, conn_t *c)

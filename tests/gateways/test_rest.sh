@@ -33,8 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()   { echo "ok   $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
+. "$SRC/tests/scripts/engine_lib.sh" # ok, fail, wait_until, gone, start_engine
 
 cat >"$TMP/engine.ini" <<EOF
 [engine]
@@ -78,28 +77,12 @@ rest_ini() {
 rest_ini "$TMP/rest.ini" "access_log = $TMP/access.log" "key_rate_per_s = 1000" "key_burst = 1000" \
     "addr_rate_per_s = 5000" "addr_burst = 5000"
 
-# wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds; fails
-# once SECONDS passed. The bound is only there to end a hang.
+# The bound of every wait (engine_lib.sh's wait_until): only there to end a hang.
 WAIT_S=60
-wait_until() {
-    local end=$(( $(date +%s) + $1 ))
-    shift
-    until "$@"; do
-        [ "$(date +%s)" -lt "$end" ] || return 1
-        sleep 0.05
-    done
-}
 
-engine_running() { "$CLI" -i "$INST" status 2>/dev/null | grep -q "pid $engine_pid, running"; }
 # alive_or_done PID CMD...: CMD succeeded, or PID is gone (so that a wait
 # ends at once; the caller tells which)
-alive_or_done() { local p=$1; shift; "$@" || ! kill -0 "$p" 2>/dev/null; }
-
-start_engine() {
-    "$ENGINE" -c "$TMP/engine.ini" 2>>"$TMP/engine.log" &
-    engine_pid=$!
-    wait_until $WAIT_S alive_or_done "$engine_pid" engine_running && engine_running
-}
+alive_or_done() { local p=$1; shift; "$@" || gone "$p"; }
 
 # start_rest INI LOG: starts a gateway; sets started_pid and started_port
 # (from this start's log line) once it listens, started_port empty if it

@@ -9,9 +9,10 @@
 # makes the state it needs happen (`bourse snapshot`, load until the journal
 # has the files it needs).
 
-# Writes $TMP/engine.ini: the engine and matcher settings these tests share (a
-# backoff idle, small rings and pools, data under $DATA), then the sections the
-# caller gives on standard input.
+# write_engine_ini [MAX_ORDERS]: writes $TMP/engine.ini, the engine and
+# matcher settings these tests share (a backoff idle, small rings and pools,
+# max_orders 65536 unless given, data under $DATA), then what the caller gives
+# on standard input: lines before its first section header add to [matcher].
 write_engine_ini() {
     {
         cat <<EOF2
@@ -22,7 +23,7 @@ idle = backoff
 idle_sleep_max_us = 200
 ring_capacity = 1024
 [matcher]
-max_orders = 65536
+max_orders = ${1:-65536}
 max_accounts = 16
 max_assets = 4
 max_instruments = 4

@@ -165,13 +165,8 @@ fsync_interval_ms = 60000
 acks = durable
 EOF
 # sequenced N: bounded wait until the engine has sequenced N commands.
-sequenced() {
-    for _ in $(seq 400); do
-        "$CLI" -i "$INST" status 2>/dev/null | grep -q "^commands   $1 sequenced" && return 0
-        sleep 0.05
-    done
-    return 1
-}
+has_sequenced() { "$CLI" -i "$INST" status 2>/dev/null | grep -q "^commands   $1 sequenced"; }
+sequenced() { wait_until 60 has_sequenced "$1"; }
 
 t0=$SECONDS
 start_engine || fail interval_engine_starts "$(tail -3 "$TMP/engine.log")"

@@ -32,19 +32,8 @@ trap cleanup EXIT
 # ini MAX_ORDERS: small pools the load generator fills (8 accounts trading
 # one instrument), snapshots only on request, durable acks.
 ini() {
-    cat >"$TMP/engine.ini" <<EOF
-[engine]
-instance = $INST
-data_dir = $DATA
-idle = backoff
-idle_sleep_max_us = 200
-ring_capacity = 1024
-[matcher]
-max_orders = $1
+    write_engine_ini "$1" <<EOF
 max_gtd_orders = 16
-max_accounts = 16
-max_assets = 4
-max_instruments = 4
 max_levels = 64
 max_orders_per_account = 48
 [journal]
